@@ -98,3 +98,213 @@ def imputation_order(mask, highest: int = 64) -> list[ImputationStep]:
         t = p + s
         order.append(ImputationStep(t, p, p + 2 * s, s))
         known[t] = True
+
+
+# ---------------------------------------------------------------------------
+# Mask patterns (paper §4.1, §4.2, §4.3, and a few harder ones)
+# ---------------------------------------------------------------------------
+# Every generator returns a NumPy bool array of shape (n, T), True = observed, one
+# independent mask per sequence, drawn with ``np.random.default_rng(seed)``: the
+# same arguments always give the same masks.
+
+
+def _check_int(name: str, value, minimum: int) -> int:
+    """``value`` as an int >= ``minimum``, or a TypeError/ValueError naming ``name``."""
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+        raise TypeError(f"{name} must be an integer, got {value!r}")
+    if value < minimum:
+        raise ValueError(f"{name} must be >= {minimum}, got {value}")
+    return int(value)
+
+
+def _check_range(name: str, pair, minimum: int, maximum: int) -> tuple[int, int]:
+    """``pair`` as integers (lo, hi) with minimum <= lo <= hi <= maximum."""
+    if isinstance(pair, (str, bytes)) or not hasattr(pair, "__len__") or len(pair) != 2:
+        raise TypeError(f"{name} must be a pair (low, high) of integers, got {pair!r}")
+    lo = _check_int(f"{name}[0]", pair[0], minimum)
+    hi = _check_int(f"{name}[1]", pair[1], minimum)
+    if lo > hi:
+        raise ValueError(f"{name} must satisfy low <= high, got {pair!r}")
+    if hi > maximum:
+        raise ValueError(f"{name}[1] must be <= {maximum} here, got {hi}")
+    return lo, hi
+
+
+def _check_probability(name: str, p) -> float:
+    if isinstance(p, bool) or not isinstance(p, (int, float, np.integer, np.floating)):
+        raise TypeError(f"{name} must be a number in [0, 1], got {p!r}")
+    p = float(p)
+    if not 0.0 <= p <= 1.0:  # also rejects NaN
+        raise ValueError(f"{name} must be in [0, 1], got {p}")
+    return p
+
+
+def _rng(seed) -> np.random.Generator:
+    return np.random.default_rng(_check_int("seed", seed, 0))
+
+
+def _random_subset(rng: np.random.Generator, n: int, T: int, k: np.ndarray) -> np.ndarray:
+    """(n, T) bool with exactly k[i] True entries in row i, placed uniformly at random."""
+    ranks = rng.random((n, T)).argsort(axis=1).argsort(axis=1)  # (n, T) a random permutation per row
+    return ranks < k[:, None]
+
+
+def paper_mask(n: int, T: int = 200, missing: tuple[int, int] = (180, 195), seed: int = 0) -> np.ndarray:
+    """The paper's masks (§4.1): step 0 observed, k of the other T - 1 steps missing.
+
+    Rule, per sequence: draw k uniformly from {missing[0], ..., missing[1]} (inclusive),
+    then hide k of the steps 1..T-1 chosen uniformly at random. Billiards uses T = 200
+    and 180 to 195 missing steps; basketball (§4.2) uses T = 50 and 40 to 49.
+
+    Taught in ``02_masking.ipynb``.
+    """
+    n = _check_int("n", n, 1)
+    T = _check_int("T", T, 2)
+    lo, hi = _check_range("missing", missing, 0, T - 1)
+    rng = _rng(seed)
+    k = rng.integers(lo, hi + 1, size=n)  # (n,) number of missing steps per sequence
+    mask = np.ones((n, T), dtype=bool)
+    mask[:, 1:] = ~_random_subset(rng, n, T - 1, k)
+    return mask
+
+
+def forward_mask(n: int, T: int, n_observed: int = 1, seed: int = 0) -> np.ndarray:
+    """Forward inference (§4.3): only the first ``n_observed`` steps are observed.
+
+    Rule: m_t = 1 for t < n_observed, else 0. With ``n_observed = 1`` this is the paper's
+    m_i = 0 for all i >= 1. Deterministic: ``seed`` is accepted (so that every pattern in
+    :data:`MASK_PATTERNS` can be called the same way) and checked, but not used.
+
+    Taught in ``02_masking.ipynb``.
+    """
+    n = _check_int("n", n, 1)
+    T = _check_int("T", T, 1)
+    n_observed = _check_int("n_observed", n_observed, 1)
+    if n_observed > T:
+        raise ValueError(f"n_observed must be <= T = {T}, got {n_observed}")
+    _check_int("seed", seed, 0)
+    mask = np.zeros((n, T), dtype=bool)
+    mask[:, :n_observed] = True
+    return mask
+
+
+def gap_mask(n: int, T: int, n_gaps: int = 1, gap_length: tuple[int, int] = (10, 40), seed: int = 0) -> np.ndarray:
+    """Contiguous occlusions: ``n_gaps`` runs of missing steps per sequence.
+
+    Rule, per gap: length L uniform in {gap_length[0], ..., gap_length[1]}, start uniform
+    in {0, ..., T - L}; steps start..start+L-1 are missing. Gaps may overlap or touch
+    (then they merge into a longer one) and may touch either end of the sequence. We
+    require n_gaps * gap_length[1] <= T - 1, so at least one step is always observed.
+
+    Taught in ``02_masking.ipynb``.
+    """
+    n = _check_int("n", n, 1)
+    T = _check_int("T", T, 2)
+    n_gaps = _check_int("n_gaps", n_gaps, 0)
+    lo, hi = _check_range("gap_length", gap_length, 1, T - 1)
+    if n_gaps * hi > T - 1:
+        raise ValueError(
+            f"n_gaps * gap_length[1] = {n_gaps * hi} must be <= T - 1 = {T - 1}, "
+            "so that every sequence keeps at least one observed step"
+        )
+    rng = _rng(seed)
+    length = rng.integers(lo, hi + 1, size=(n, n_gaps))           # (n, G)
+    start = rng.integers(0, T - length + 1)                        # (n, G), start <= T - L
+    t = np.arange(T)                                               # (T,)
+    inside = (t >= start[..., None]) & (t < (start + length)[..., None])  # (n, G, T)
+    return ~inside.any(axis=1)
+
+
+def random_mask(n: int, T: int, p_missing: float = 0.5, seed: int = 0) -> np.ndarray:
+    """Independent missingness: each step is missing with probability ``p_missing``.
+
+    Rule: m_t ~ Bernoulli(1 - p_missing), independently over steps and sequences. A
+    sequence that comes out with no observed step gets one step, chosen uniformly,
+    made observed again, so that every sequence keeps at least one observation.
+
+    Taught in ``02_masking.ipynb``.
+    """
+    n = _check_int("n", n, 1)
+    T = _check_int("T", T, 1)
+    p_missing = _check_probability("p_missing", p_missing)
+    rng = _rng(seed)
+    mask = rng.random((n, T)) >= p_missing                         # (n, T)
+    empty = ~mask.any(axis=1)
+    mask[np.flatnonzero(empty), rng.integers(0, T, size=int(empty.sum()))] = True
+    return mask
+
+
+def edge_mask(
+    n: int,
+    T: int,
+    lead: tuple[int, int] = (0, 20),
+    trail: tuple[int, int] = (0, 20),
+    p_missing: float = 0.0,
+    seed: int = 0,
+) -> np.ndarray:
+    """Gaps at either end: a leading and a trailing run of missing steps, plus optional
+    independent missingness in between.
+
+    Rule, per sequence: a ~ uniform{lead[0..1]} leading steps missing, b ~ uniform{trail[0..1]}
+    trailing steps missing, and each interior step missing with probability ``p_missing``.
+    We require lead[1] + trail[1] <= T - 1; if the interior comes out fully missing, one
+    interior step (chosen uniformly) is made observed, so the leading and trailing gaps
+    keep exactly their drawn lengths. These gaps are the ones that need the virtual
+    pivots -1 and T of :func:`imputation_order`.
+
+    Taught in ``02_masking.ipynb``.
+    """
+    n = _check_int("n", n, 1)
+    T = _check_int("T", T, 2)
+    lead = _check_range("lead", lead, 0, T - 1)
+    trail = _check_range("trail", trail, 0, T - 1)
+    if lead[1] + trail[1] > T - 1:
+        raise ValueError(f"lead[1] + trail[1] = {lead[1] + trail[1]} must be <= T - 1 = {T - 1}")
+    p_missing = _check_probability("p_missing", p_missing)
+    rng = _rng(seed)
+    a = rng.integers(lead[0], lead[1] + 1, size=n)                 # (n,) leading gap lengths
+    b = rng.integers(trail[0], trail[1] + 1, size=n)               # (n,) trailing gap lengths
+    t = np.arange(T)
+    interior = (t >= a[:, None]) & (t < (T - b)[:, None])          # (n, T)
+    mask = interior & (rng.random((n, T)) >= p_missing)
+    empty = ~mask.any(axis=1)
+    if empty.any():
+        rows = np.flatnonzero(empty)
+        pick = a[rows] + (rng.random(rows.size) * (T - b[rows] - a[rows])).astype(int)
+        mask[rows, pick] = True
+    return mask
+
+
+#: Pattern name -> generator. Every generator can be called as ``f(n, T, seed=seed)``
+#: with its other arguments left at their defaults (used by the widget in 02_masking).
+MASK_PATTERNS = {
+    "paper": paper_mask,
+    "forward": forward_mask,
+    "gap": gap_mask,
+    "random": random_mask,
+    "edge": edge_mask,
+}
+
+
+def as_mask(mask, shape: tuple[int, ...] | None = None) -> np.ndarray:
+    """Validate a user's mask and return it as a NumPy bool array (True = observed).
+
+    Accepts NumPy arrays, torch tensors and nested lists holding booleans, or integers /
+    floats that are exactly 0 or 1. Raises ValueError on any other value (2, 0.5, NaN)
+    or when ``shape`` is given and does not match; TypeError on non-numeric input.
+
+    Taught in ``02_masking.ipynb``.
+    """
+    if hasattr(mask, "detach") and hasattr(mask, "cpu"):  # a torch tensor
+        mask = mask.detach().cpu().numpy()
+    m = np.asarray(mask)
+    if m.dtype != bool:
+        if not (np.issubdtype(m.dtype, np.integer) or np.issubdtype(m.dtype, np.floating)):
+            raise TypeError(f"mask must hold booleans or the numbers 0 and 1, got dtype {m.dtype}")
+        bad = ~np.isin(m, (0, 1))  # NaN is never in (0, 1)
+        if bad.any():
+            examples = np.unique(m[bad])[:5].tolist()
+            raise ValueError(f"mask must hold only 0 and 1 (1 = observed), found {examples}")
+    if shape is not None and tuple(m.shape) != tuple(shape):
+        raise ValueError(f"mask has shape {tuple(m.shape)}, expected {tuple(shape)}")
+    return m.astype(bool, copy=True)
