@@ -55,8 +55,16 @@ def parse_value(text: str):
         return text
 
 
+class OneLineErrorParser(argparse.ArgumentParser):
+    """An ArgumentParser whose usage errors are one line on stderr (exit status 2)."""
+
+    def error(self, message: str):
+        self.exit(2, f"{self.prog}: error: {message} (see --help)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = OneLineErrorParser(
+        prog="run_course.py",
         description="Run every course notebook with papermill and write an HTML report.",
     )
     parser.add_argument(

@@ -124,7 +124,8 @@ def test_usage_errors_exit_2_with_one_line(notebooks, tmp_path, args, message):
     proc = run("--notebooks", str(notebooks), "--out", str(tmp_path), *args)
     assert proc.returncode == 2
     assert message in proc.stderr
-    assert proc.stderr.strip().splitlines()[-1].startswith("run_course.py: error:")
+    assert len(proc.stderr.strip().splitlines()) == 1
+    assert proc.stderr.startswith("run_course.py: error:")
     assert not (tmp_path / "index.html").exists()
 
 
