@@ -235,19 +235,18 @@ def load_dataset(path):
         raise ValueError(f"{path} is not a readable .npz dataset (not a zip archive)")
     try:
         with np.load(path, allow_pickle=False) as data:
-            keys = set(data.files)
-            missing = [k for k in DATASET_KEYS if k not in keys]
-            if missing:
-                raise ValueError(f"{path} is missing key(s) {missing}; expected keys {list(DATASET_KEYS)}, found {sorted(keys)}")
-            train, test = data["train"], data["test"]
+            keys = sorted(data.files)
+            arrays = {k: data[k] for k in DATASET_KEYS if k in keys}  # reading refuses pickled objects
     except ValueError as err:
         if "pickle" in str(err).lower():
             raise ValueError(f"{path} holds pickled objects, which are not loaded for safety (allow_pickle=False)") from err
-        if "missing key" in str(err):
-            raise
         raise ValueError(f"{path} is not a readable .npz dataset: {err}") from err
-    except OSError as err:  # e.g. not a zip/npy file at all
+    except (OSError, zipfile.BadZipFile) as err:  # a damaged archive
         raise ValueError(f"{path} is not a readable .npz dataset: {err}") from err
+    missing = [k for k in DATASET_KEYS if k not in arrays]
+    if missing:
+        raise ValueError(f"{path} is missing key(s) {missing}; expected keys {list(DATASET_KEYS)}, found {keys}")
+    train, test = arrays["train"], arrays["test"]
     train = _check_trajectories(f"{path.name}['train']", train)
     test = _check_trajectories(f"{path.name}['test']", test)
     return train, test
