@@ -7,3 +7,6 @@ this package chapter by chapter.
 __version__ = "0.1.0"
 
 from .runtime import get_device, set_seed  # noqa: E402,F401
+from .config import NAOMIConfig  # noqa: E402,F401
+from .models import NAOMI, AutoregressiveRNN, SingleRes  # noqa: E402,F401
+from .checkpoints import load, load_pretrained  # noqa: E402,F401

@@ -29,10 +29,23 @@ class Imputation:
     std: torch.Tensor | None  # (B, T, D) decoder std at imputed steps (Gaussian mode), else None
 
 
-def _rows(ticks: torch.Tensor, col: int) -> list[torch.Tensor]:
-    """For each tick, the rows that do something in column ``col`` (one host-side pass)."""
-    active = (ticks[:, :, col] >= 0).cpu().numpy()  # (K, B)
-    return [torch.as_tensor(np.flatnonzero(a), device=ticks.device) for a in active]
+def _per_tick(ticks: np.ndarray, active_col: int, cols: tuple[int, ...], device) -> list[tuple[torch.Tensor, ...]]:
+    """Split the plan by tick: for each tick, (rows, *values of cols) for the rows active in ``active_col``.
+
+    Done once on the host, then moved to the device in one transfer per column.
+    """
+    k_idx, rows = np.nonzero(ticks[:, :, active_col] >= 0)  # sorted by tick
+    counts = np.bincount(k_idx, minlength=ticks.shape[0]).tolist()
+    columns = [rows] + [ticks[k_idx, rows, c] for c in cols]
+    split = [torch.as_tensor(c, device=device).split(counts) for c in columns]
+    return list(zip(*split))
+
+
+def _gather_split(bank: torch.Tensor, index: list[tuple[torch.Tensor, torch.Tensor]]) -> tuple[torch.Tensor, ...]:
+    """bank[rows_k, pos_k] for every tick k, as one gather split into per-tick pieces."""
+    rows = torch.cat([r for r, _ in index])
+    pos = torch.cat([p for _, p in index])
+    return bank[rows, pos].split([len(r) for r, _ in index])
 
 
 def run_naomi(model, x: torch.Tensor, mask: torch.Tensor, *, sample: bool = False,
@@ -58,26 +71,27 @@ def run_naomi(model, x: torch.Tensor, mask: torch.Tensor, *, sample: bool = Fals
     slots = x.new_zeros(B, schedule.n_slots, model.bwd.layers, model.bwd.hidden)  # (B, S, L, H)
     grad = torch.is_grad_enabled()
 
-    ticks = torch.as_tensor(schedule.ticks, device=x.device)  # (K, B, 8)
-    f_rows, b_rows, d_rows = _rows(ticks, F_POS), _rows(ticks, B_POS), _rows(ticks, D_T)
+    f_plan = _per_tick(schedule.ticks, F_POS, (F_POS,), x.device)
+    b_plan = _per_tick(schedule.ticks, B_POS, (B_POS, B_SRC, B_DST), x.device)
+    d_plan = _per_tick(schedule.ticks, D_T, (D_T, D_LEVEL, D_SRC, D_CTX), x.device)
+    # Every read of the initial backward pass, gathered once and split by tick: indexing the
+    # big (B, T+1, L, H) tensor inside the loop would cost a full-size gradient per tick.
+    init_b = _gather_split(init, [(r, p + 1) for r, p, _, _ in b_plan])  # per tick (n, L, H)
+    init_d = _gather_split(init[:, :, -1], [(r, c) for r, _, _, _, c in d_plan])  # per tick (n, H)
     for k in range(schedule.n_ticks):
-        tick = ticks[k]  # (B, 8)
-        rows = f_rows[k]
+        rows, pos = f_plan[k]
         if rows.numel():  # forward encoder reads one more known step
-            pos = tick[rows, F_POS]
             hf = hf.index_copy(0, rows, model.fwd.step(X[rows, pos], hf[rows]))  # (B, L, H)
-        rows = b_rows[k]
+        rows, pos, src, dst = b_plan[k]
         if rows.numel():  # backward encoder recomputes one stale state from its right neighbour
-            pos, src, dst = tick[rows, B_POS], tick[rows, B_SRC], tick[rows, B_DST]
-            h_in = torch.where((src >= 0).view(-1, 1, 1), slots[rows, src.clamp(min=0)], init[rows, pos + 1])  # (n, L, H)
+            h_in = torch.where((src >= 0).view(-1, 1, 1), slots[rows, src.clamp(min=0)], init_b[k])  # (n, L, H)
             m_in = M[rows, pos].unsqueeze(-1)  # (n, 1)
             inp = torch.cat([X[rows, pos] * m_in, m_in.expand(-1, D)], dim=-1)  # (n, 2D)
             h_new = model.bwd.step(inp, h_in)  # (n, L, H)
             slots = slots.index_put((rows, dst), h_new) if grad else slots.index_put_((rows, dst), h_new)
-        rows = d_rows[k]
+        rows, t, level, src, ctx = d_plan[k]
         if rows.numel():  # decode x_t from h^f_p and h^b_{p+2s} (Eqn 4), then mark t known
-            t, level, src, ctx = tick[rows, D_T], tick[rows, D_LEVEL], tick[rows, D_SRC], tick[rows, D_CTX]
-            hb = torch.where((src >= 0).view(-1, 1), slots[rows, src.clamp(min=0), -1], init[rows, ctx, -1])  # (n, H)
+            hb = torch.where((src >= 0).view(-1, 1), slots[rows, src.clamp(min=0), -1], init_d[k])  # (n, H)
             mean, std = dec.split(dec.decode(level, hf[rows, -1], hb))  # (n, D) each
             value = mean
             if std is not None and sample:

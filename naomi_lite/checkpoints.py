@@ -1,0 +1,106 @@
+"""Saving and loading models safely, and the shipped pretrained checkpoints.
+
+A checkpoint is a plain dict of tensors and plain values: ``{"kit": "naomi_lite",
+"version": ..., "config": {...}, "state_dict": {...}, "meta": {...}}``. It is read
+with ``torch.load(weights_only=True)``, so loading never unpickles (and so never runs)
+code. Files are written atomically (temporary file, then rename).
+
+Taught in ``05_pretraining.ipynb``.
+"""
+from __future__ import annotations
+
+import os
+import pickle
+import tempfile
+import zipfile
+from pathlib import Path
+
+import torch
+
+from . import __version__
+from .config import NAOMIConfig
+from .models import Imputer, build_model
+from .paths import CHECKPOINT_DIR
+
+KIT = "naomi_lite"
+
+
+class CheckpointError(ValueError):
+    """A checkpoint file that cannot be used, with the reason in the message."""
+
+
+def save(model: Imputer, path, meta: dict | None = None) -> Path:
+    """Write ``model`` to ``path`` atomically. ``meta`` holds plain values (command, timings, scores)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    payload = {
+        "kit": KIT,
+        "version": __version__,
+        "config": model.config.to_dict(),
+        "state_dict": {k: v.detach().cpu() for k, v in model.state_dict().items()},
+        "meta": dict(meta or {}),
+    }
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    os.close(fd)
+    try:
+        torch.save(payload, tmp)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
+
+
+def read(path) -> dict:
+    """Read a checkpoint dict with ``weights_only=True`` and check that it is one of ours."""
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"no checkpoint at {path}")
+    try:
+        payload = torch.load(path, map_location="cpu", weights_only=True)
+    except pickle.UnpicklingError as err:
+        raise CheckpointError(f"{path} holds objects other than tensors and plain values, and was refused "
+                              f"(weights_only=True never runs code from a file): {str(err).splitlines()[0]}") from err
+    except (RuntimeError, EOFError, zipfile.BadZipFile, OSError) as err:
+        raise CheckpointError(f"{path} is not a readable checkpoint (truncated or corrupt?): "
+                              f"{str(err).splitlines()[0]}") from err
+    if not isinstance(payload, dict) or payload.get("kit") != KIT:
+        raise CheckpointError(f"{path} is not a naomi_lite checkpoint (expected a dict with kit={KIT!r})")
+    for key in ("version", "config", "state_dict"):
+        if key not in payload:
+            raise CheckpointError(f"{path} has no {key!r} entry")
+    return payload
+
+
+def load(path, device: str | torch.device = "auto") -> Imputer:
+    """Rebuild the model stored at ``path`` on ``device`` ('auto' = CUDA if available). Taught in ``05_pretraining.ipynb``."""
+    from .runtime import get_device
+
+    payload = read(path)
+    if payload["version"].split(".")[:2] != __version__.split(".")[:2]:
+        raise CheckpointError(f"{path} was written by naomi_lite {payload['version']}, "
+                              f"this is {__version__}: retrain it or install the matching kit version")
+    try:
+        config = NAOMIConfig.from_dict(payload["config"])
+    except (TypeError, ValueError) as err:
+        raise CheckpointError(f"{path} has a config this kit cannot build: {err}") from err
+    model = build_model(config)
+    result = model.load_state_dict(payload["state_dict"], strict=False)
+    if result.missing_keys or result.unexpected_keys:
+        raise CheckpointError(f"{path} does not match a {config.model} model: "
+                              f"missing {result.missing_keys[:5]}, unexpected {result.unexpected_keys[:5]}")
+    model.meta = payload.get("meta", {})
+    return model.to(get_device(device)).eval()
+
+
+def pretrained_names() -> list[str]:
+    """Names accepted by :func:`load_pretrained` (files shipped in ``naomi_lite/checkpoints``)."""
+    return sorted(p.stem for p in CHECKPOINT_DIR.glob("*.pt"))
+
+
+def load_pretrained(name: str, device: str | torch.device = "auto") -> Imputer:
+    """Load a shipped checkpoint such as ``"billiards-naomi"``. Taught in ``05_pretraining.ipynb``."""
+    path = CHECKPOINT_DIR / f"{name}.pt"
+    if not path.is_file():
+        raise ValueError(f"no shipped checkpoint named {name!r}; available: {pretrained_names()}")
+    return load(path, device)

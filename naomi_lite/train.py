@@ -1,0 +1,227 @@
+"""Training: teacher-forced pretraining, then free-running training (paper §4, "Training").
+
+For deterministic data such as billiards the paper optimizes the L2 loss with teacher
+forcing during pretraining and turns teacher forcing off for the last part. We do the
+same in two phases:
+
+1. **teacher forcing** (``tf_epochs``): ``model.teacher_forced_loss``, fully vectorized
+   (one fused GRU pass per encoder, one matrix product per decoder level);
+2. **free running** (``fr_epochs``): ``model.free_running_loss``, the batched,
+   differentiable imputation of ``naomi_lite.imputation`` with a fresh paper mask for
+   every sequence, scored on the imputed steps. This is what removes exposure bias.
+
+Adam with a step learning-rate decay, gradient clipping, and the best checkpoint by
+validation L2 on the missing steps. The paper does not state its learning-rate schedule;
+ours is a step decay (``lr_decay`` every ``lr_decay_every`` epochs within each phase).
+
+Command line (defaults below are the ones the shipped checkpoints used)::
+
+    python -m naomi_lite.train --task billiards --model naomi --out naomi_lite/checkpoints/billiards-naomi.pt
+
+Taught in ``05_pretraining.ipynb``.
+"""
+from __future__ import annotations
+
+import argparse
+import copy
+import sys
+import time
+from dataclasses import asdict, dataclass, field, fields
+from pathlib import Path
+
+import numpy as np
+import torch
+from tqdm.auto import tqdm
+
+from .config import MODEL_KINDS, NAOMIConfig
+from .masks import paper_mask
+from .metrics import l2_missing
+from .models import Imputer, build_model
+from .runtime import get_device, set_seed
+
+TASKS = ("billiards",)
+
+
+@dataclass
+class TrainConfig:
+    """Everything one training run needs; the defaults are the shipped billiards models'."""
+
+    task: str = "billiards"     # dataset: "billiards"
+    model: str = "naomi"        # "naomi", "singleres" or "rnn"
+    hidden: int = 128           # GRU hidden size (the speed benchmark uses 200; 128 keeps checkpoints small)
+    decoder_hidden: int = 128   # width of each decoder head
+    highest: int = 64           # coarsest decoder step size (NAOMI only)
+    n_train: int = 4000         # training sequences (paper: 4000)
+    n_val: int = 500            # validation sequences, for best-checkpoint selection
+    tf_epochs: int = 10         # phase 1: teacher-forced epochs
+    fr_epochs: int = 30         # phase 2: free-running epochs
+    batch_size: int = 64
+    lr: float = 1e-3            # Adam learning rate at the start of phase 1
+    fr_lr: float = 5e-4         # Adam learning rate at the start of phase 2
+    lr_decay: float = 0.5       # multiply the learning rate by this ...
+    lr_decay_every: int = 10    # ... every this many epochs of a phase
+    clip: float = 1.0           # gradient-norm clipping
+    missing: tuple = (180, 195) # paper masks: missing steps per sequence
+    seed: int = 0
+    device: str = "auto"
+    max_minutes: float = 0.0    # stop early after this wall time (0 = no limit); best checkpoint kept
+    progress: bool = True       # tqdm progress bars
+
+    def __post_init__(self) -> None:
+        if self.task not in TASKS:
+            raise ValueError(f"task must be one of {TASKS}, got {self.task!r}")
+        if self.model not in MODEL_KINDS:
+            raise ValueError(f"model must be one of {MODEL_KINDS}, got {self.model!r}")
+        for name in ("n_train", "n_val", "batch_size", "lr_decay_every"):
+            if int(getattr(self, name)) < 1:
+                raise ValueError(f"{name} must be at least 1, got {getattr(self, name)!r}")
+        for name in ("tf_epochs", "fr_epochs"):
+            if int(getattr(self, name)) < 0:
+                raise ValueError(f"{name} must be >= 0, got {getattr(self, name)!r}")
+        for name in ("lr", "fr_lr", "lr_decay", "clip"):
+            if not float(getattr(self, name)) > 0:
+                raise ValueError(f"{name} must be positive, got {getattr(self, name)!r}")
+        self.missing = tuple(self.missing)
+
+    def model_config(self) -> NAOMIConfig:
+        return NAOMIConfig(model=self.model, hidden=self.hidden, decoder_hidden=self.decoder_hidden,
+                           highest=self.highest if self.model == "naomi" else 1)
+
+
+def billiards_data(n_train: int, n_val: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """Training and validation trajectories: the paper's train split and (part of) its test split
+    from ``data_gen.billiards.dataset(seed=seed)``. Benchmarks evaluate on a fresh seed instead."""
+    from data_gen.billiards import dataset
+
+    train, val = dataset(n_train=n_train, n_test=n_val, seed=seed)
+    return train, val
+
+
+def evaluate_l2(model: Imputer, x: np.ndarray, mask: np.ndarray, batch_size: int = 256) -> float:
+    """Mean L2 on the missing steps (``metrics.l2_missing``) of ``model`` on (x, mask)."""
+    pred = np.concatenate([model.impute(x[i : i + batch_size], mask[i : i + batch_size])
+                           for i in range(0, len(x), batch_size)])
+    return float(l2_missing(pred, x, mask).mean())
+
+
+@dataclass
+class History:
+    """One row per epoch: phase, epoch, mean training loss, validation L2, learning rate, seconds."""
+
+    rows: list = field(default_factory=list)
+
+    def add(self, **row) -> None:
+        self.rows.append(row)
+
+    def column(self, key: str) -> list:
+        return [r[key] for r in self.rows]
+
+
+def train(cfg: TrainConfig, model: Imputer | None = None) -> tuple[Imputer, History]:
+    """Train (or continue training ``model``) and return the best model by validation L2, and the history.
+
+    Taught in ``05_pretraining.ipynb``.
+    """
+    set_seed(cfg.seed)
+    device = get_device(cfg.device)
+    train_x, val_x = billiards_data(cfg.n_train, cfg.n_val, cfg.seed)
+    val_mask = paper_mask(len(val_x), val_x.shape[1], cfg.missing, seed=cfg.seed + 1)
+    model = (model or build_model(cfg.model_config())).to(device)
+    history = History()
+    best = (evaluate_l2(model, val_x, val_mask), copy.deepcopy(model.state_dict()))
+    start = time.time()
+    history.add(phase="init", epoch=0, loss=float("nan"), val_l2=best[0], lr=0.0, seconds=0.0)
+    xt = torch.as_tensor(train_x, device=device)  # (N, T, D)
+    rng = np.random.default_rng(cfg.seed + 2)
+    epoch = 0
+    for phase, n_epochs, lr in (("teacher-forced", cfg.tf_epochs, cfg.lr), ("free-running", cfg.fr_epochs, cfg.fr_lr)):
+        if n_epochs == 0:
+            continue
+        opt = torch.optim.Adam(model.parameters(), lr=lr)
+        sched = torch.optim.lr_scheduler.StepLR(opt, step_size=cfg.lr_decay_every, gamma=cfg.lr_decay)
+        loss_fn = model.teacher_forced_loss if phase == "teacher-forced" else model.free_running_loss
+        for _ in range(n_epochs):
+            epoch += 1
+            model.train()
+            masks = paper_mask(len(train_x), train_x.shape[1], cfg.missing, seed=int(rng.integers(2**31)))
+            masks = torch.as_tensor(masks, device=device)  # (N, T): a different mask for every sequence
+            perm = torch.as_tensor(rng.permutation(len(train_x)), device=device)
+            losses = []
+            bar = tqdm(range(0, len(perm), cfg.batch_size), desc=f"{phase} epoch {epoch}", leave=False,
+                       disable=not cfg.progress)
+            for i in bar:
+                idx = perm[i : i + cfg.batch_size]
+                loss = loss_fn(xt[idx], masks[idx])
+                opt.zero_grad(set_to_none=True)
+                loss.backward()
+                torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.clip)
+                opt.step()
+                losses.append(loss.item())
+                bar.set_postfix(loss=f"{losses[-1]:.4g}")
+            sched.step()
+            val = evaluate_l2(model, val_x, val_mask)
+            history.add(phase=phase, epoch=epoch, loss=float(np.mean(losses)), val_l2=val,
+                        lr=opt.param_groups[0]["lr"], seconds=time.time() - start)
+            if cfg.progress:
+                tqdm.write(f"epoch {epoch:3d} {phase:15s} loss {np.mean(losses):.5f} val L2 {val:.4f}"
+                           f"{'  *best*' if val < best[0] else ''}  ({time.time() - start:.0f} s)")
+            if val < best[0]:
+                best = (val, copy.deepcopy(model.state_dict()))
+            if cfg.max_minutes and time.time() - start > 60 * cfg.max_minutes:
+                break
+        if cfg.max_minutes and time.time() - start > 60 * cfg.max_minutes:
+            break
+    model.load_state_dict(best[1])
+    model.eval()
+    return model, history
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="python -m naomi_lite.train", description=__doc__.split("\n\n")[0],
+                                formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    defaults = TrainConfig()
+    for f in fields(TrainConfig):
+        value = getattr(defaults, f.name)
+        flag = "--" + f.name.replace("_", "-")
+        if isinstance(value, bool):
+            p.add_argument(flag, action=argparse.BooleanOptionalAction, default=value)
+        elif isinstance(value, tuple):
+            p.add_argument(flag, type=int, nargs=2, default=value, metavar=("LO", "HI"))
+        else:
+            p.add_argument(flag, type=type(value), default=value)
+    p.add_argument("--out", type=Path, required=True, help="checkpoint file to write")
+    p.add_argument("--force", action="store_true", help="overwrite an existing --out")
+    p.add_argument("--threads", type=int, default=0, help="torch CPU threads (0 = torch's default)")
+    return p
+
+
+def main(argv=None) -> int:
+    from .checkpoints import save
+
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if args.out.exists() and not args.force:
+        parser.error(f"{args.out} exists; pass --force to overwrite it")
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    kw = {f.name: getattr(args, f.name) for f in fields(TrainConfig)}
+    try:
+        cfg = TrainConfig(**kw)
+    except ValueError as err:
+        parser.error(str(err))
+    start = time.time()
+    model, history = train(cfg)
+    minutes = (time.time() - start) / 60
+    best = min(history.column("val_l2"))
+    meta = {"command": "python -m naomi_lite.train " + " ".join(argv if argv is not None else sys.argv[1:]),
+            "minutes": round(minutes, 1), "best_val_l2": best, "train_config": {k: (list(v) if isinstance(v, tuple) else v)
+                                                                               for k, v in asdict(cfg).items()},
+            "history": {k: history.column(k) for k in ("epoch", "loss", "val_l2", "seconds")},
+            "phases": history.column("phase"), "device": str(get_device(cfg.device))}
+    save(model, args.out, meta)
+    print(f"wrote {args.out} after {minutes:.1f} min; best validation L2 {best:.4f}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
