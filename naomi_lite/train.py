@@ -66,6 +66,7 @@ class TrainConfig:
     device: str = "auto"
     max_minutes: float = 0.0    # stop early after this wall time (0 = no limit); best checkpoint kept
     progress: bool = True       # tqdm progress bars
+    verbose: bool = True        # one summary line per epoch
 
     def __post_init__(self) -> None:
         if self.task not in TASKS:
@@ -162,7 +163,7 @@ def train(cfg: TrainConfig, model: Imputer | None = None) -> tuple[Imputer, Hist
             val = evaluate_l2(model, val_x, val_mask)
             history.add(phase=phase, epoch=epoch, loss=float(np.mean(losses)), val_l2=val,
                         lr=opt.param_groups[0]["lr"], seconds=time.time() - start)
-            if cfg.progress:
+            if cfg.verbose:
                 tqdm.write(f"epoch {epoch:3d} {phase:15s} loss {np.mean(losses):.5f} val L2 {val:.4f}"
                            f"{'  *best*' if val < best[0] else ''}  ({time.time() - start:.0f} s)")
             if val < best[0]:
