@@ -98,6 +98,21 @@ def billiards_data(n_train: int, n_val: int, seed: int = 0) -> tuple[np.ndarray,
     return train, val
 
 
+TEST_SEED = 2019  # fresh trajectories and masks for evaluation; training never sees this seed
+
+
+def billiards_test_set(n: int = 1000, seed: int = TEST_SEED, missing: tuple = (180, 195)) -> tuple[np.ndarray, np.ndarray]:
+    """A fresh held-out test set with paper masks: (x (n, 200, 2) float32, mask (n, 200) bool).
+
+    Used by the benchmarks and chapters 05 and 07; independent of the training and
+    validation data (different seed). Taught in ``05_pretraining.ipynb``.
+    """
+    from data_gen.billiards import simulate
+
+    x = simulate(n, seed=seed)  # (n, T, 2)
+    return x, paper_mask(n, x.shape[1], missing, seed=seed + 1)
+
+
 def evaluate_l2(model: Imputer, x: np.ndarray, mask: np.ndarray, batch_size: int = 256) -> float:
     """Mean L2 on the missing steps (``metrics.l2_missing``) of ``model`` on (x, mask)."""
     pred = np.concatenate([model.impute(x[i : i + batch_size], mask[i : i + batch_size])
