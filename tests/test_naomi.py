@@ -1,0 +1,202 @@
+"""The NAOMI, SingleRes and RNN generators: the impute contract and Algorithm 1 faithfulness."""
+import numpy as np
+import pytest
+import torch
+
+from naomi_lite import NAOMI, AutoregressiveRNN, NAOMIConfig, SingleRes
+from naomi_lite.encoders import backward_states, forward_states
+from naomi_lite.masks import imputation_order
+
+
+def small(cls=NAOMI, **kw):
+    torch.manual_seed(0)
+    return cls(NAOMIConfig(**{"hidden": 12, "decoder_hidden": 10, **kw}))
+
+
+def random_masks(B, T, seed=0):
+    rng = np.random.default_rng(seed)
+    mask = rng.random((B, T)) < rng.uniform(0.05, 0.6, size=(B, 1))
+    mask[0] = False
+    mask[0, T // 3] = True  # a single observed step: leading and trailing gaps
+    mask[1] = True
+    mask[1, : T // 2] = False  # leading gap
+    mask[2] = True
+    mask[2, T // 2 :] = False  # trailing gap
+    mask[mask.sum(1) == 0, 0] = True
+    return torch.as_tensor(mask)
+
+
+def literal_algorithm_1(model, x, mask):
+    """Algorithm 1 read literally: re-run both encoders over the whole sequence after every step."""
+    out = torch.where(mask[..., None], x, torch.zeros_like(x))
+    for b in range(x.shape[0]):
+        X, M = out[b : b + 1].clone(), mask[b : b + 1].clone()
+        for ev in imputation_order(M[0].numpy(), model.config.highest):
+            hf = forward_states(model.fwd, X)[:, ev.pivot + 1, -1]
+            hb = backward_states(model.bwd, X, M)[:, ev.context, -1]
+            X[0, ev.t] = model.decoder.split(model.decoder.head(ev.level, hf, hb))[0][0]
+            M[0, ev.t] = True
+        out[b] = X[0]
+    return out
+
+
+@pytest.mark.parametrize("highest", [1, 4, 64])
+def test_batched_loop_equals_literal_algorithm_1(highest):
+    model = small(highest=highest)
+    x = torch.randn(7, 41, 2)
+    mask = random_masks(7, 41, seed=highest)
+    with torch.no_grad():
+        fast = model.run(x, mask).values
+        ref = literal_algorithm_1(model, x, mask)
+    assert torch.allclose(fast, ref, atol=1e-5)
+
+
+@pytest.mark.parametrize("cls", [NAOMI, SingleRes, AutoregressiveRNN])
+def test_batched_equals_one_row_at_a_time(cls):
+    model = small(cls)
+    x = np.random.default_rng(1).normal(size=(9, 50, 2)).astype(np.float32)
+    mask = random_masks(9, 50, seed=3).numpy()
+    batched = model.impute(x, mask)
+    single = np.concatenate([model.impute(x[i : i + 1], mask[i : i + 1]) for i in range(9)])
+    np.testing.assert_allclose(batched, single, atol=1e-5)
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_fill_order_follows_imputation_order(seed):
+    model = small(highest=16)
+    x = torch.randn(6, 60, 2)
+    mask = random_masks(6, 60, seed=seed)
+    trace = []
+    with torch.no_grad():
+        model.run(x, mask, trace=trace)
+    filled = {b: [] for b in range(6)}
+    for rows, ts in trace:
+        for b, t in zip(rows, ts):
+            filled[int(b)].append(int(t))
+    for b in range(6):
+        assert filled[b] == [s.t for s in imputation_order(mask[b].numpy(), 16)]
+
+
+def test_observed_values_exact_and_types_round_trip():
+    model = small()
+    x = np.random.default_rng(2).normal(size=(4, 30, 2))  # float64
+    mask = random_masks(4, 30).numpy()
+    out = model.impute(x, mask)
+    assert isinstance(out, np.ndarray) and out.dtype == np.float64
+    np.testing.assert_array_equal(out[mask], x[mask])
+    assert np.isfinite(out).all()
+    out32 = model.impute(x.astype(np.float32), mask)
+    assert out32.dtype == np.float32
+    np.testing.assert_allclose(out, out32, atol=1e-5)
+    t_out = model.impute(torch.as_tensor(x, dtype=torch.float32), torch.as_tensor(mask))
+    assert isinstance(t_out, torch.Tensor) and not t_out.requires_grad
+    ints = model.impute(np.round(x * 10).astype(np.int64), mask)
+    assert ints.dtype == np.float32 and np.isfinite(ints).all()
+
+
+def test_nan_marks_missing_when_no_mask_given():
+    model = small()
+    x = np.random.default_rng(3).normal(size=(3, 25, 2)).astype(np.float32)
+    mask = random_masks(3, 25).numpy()
+    with_nan = np.where(mask[..., None], x, np.nan)
+    np.testing.assert_allclose(model.impute(with_nan), model.impute(x, mask), atol=0)
+
+
+@pytest.mark.parametrize(
+    "x, mask, message",
+    [
+        (np.zeros((5, 2), np.float32), None, "shape \\(B, T, D\\)"),
+        (np.zeros((2, 5, 3), np.float32), None, "dim=2"),
+        (np.zeros((2, 1, 2), np.float32), None, "T=2"),
+        (np.zeros((2, 5, 2), np.float32), np.ones((2, 4), bool), "mask must have shape"),
+        (np.zeros((2, 5, 2), np.float32), np.full((2, 5), 2), "only 0 and 1"),
+        (np.full((2, 5, 2), np.nan, np.float32), np.ones((2, 5), bool), "NaN or inf"),
+        (np.zeros((2, 5, 2), np.float32), np.array([[1, 0, 0, 0, 0], [0, 0, 0, 0, 0]]), "row 1 has no observed"),
+        ([[1.0, 2.0]], None, "numpy array or a torch tensor"),
+    ],
+)
+def test_bad_input_gets_a_clear_error(x, mask, message):
+    with pytest.raises((ValueError, TypeError), match=message):
+        small().impute(x, mask)
+
+
+def test_partly_nan_step_is_refused():
+    x = np.zeros((1, 4, 2), np.float32)
+    x[0, 2, 0] = np.nan
+    with pytest.raises(ValueError, match="partly NaN"):
+        small().impute(x)
+
+
+def test_empty_batch_and_sampling_rules():
+    model = small()
+    assert model.impute(np.zeros((0, 10, 2), np.float32), np.zeros((0, 10), bool)).shape == (0, 10, 2)
+    with pytest.raises(ValueError, match="Gaussian"):
+        model.impute(np.zeros((1, 10, 2), np.float32), np.ones((1, 10), bool), sample=True)
+
+
+def test_gaussian_sampling_is_seeded_and_differs_from_the_mean():
+    model = small(gaussian=True)
+    x = np.random.default_rng(4).normal(size=(3, 30, 2)).astype(np.float32)
+    mask = random_masks(3, 30).numpy()
+    a = model.impute(x, mask, sample=True, generator=torch.Generator().manual_seed(1))
+    b = model.impute(x, mask, sample=True, generator=torch.Generator().manual_seed(1))
+    mean = model.impute(x, mask)
+    np.testing.assert_array_equal(a, b)
+    assert np.abs(a - mean)[~mask].max() > 1e-4
+    np.testing.assert_array_equal(a[mask], x[mask])
+
+
+def per_step_teacher_forced_loss(model, x, mask):
+    """Reference: the same loss with a Python loop over time steps and pivots."""
+    B, T, D = x.shape
+    hf = [model.fwd.zero_state(B, x)]
+    for t in range(T):
+        hf.append(model.fwd.step(x[:, t], hf[-1]))
+    m = mask.to(x.dtype).unsqueeze(-1)
+    hb = [model.bwd.zero_state(B, x)]
+    for t in reversed(range(T)):
+        hb.insert(0, model.bwd.step(torch.cat([x[:, t] * m[:, t], m[:, t].expand(-1, D)], -1), hb[0]))
+    losses = []
+    for level in range(model.config.levels):
+        s = 2**level
+        errs = [((model.decoder.head(level, hf[p + 1][:, -1], hb[p + 2 * s][:, -1]) - x[:, p + s]) ** 2).sum(-1)
+                for p in range(-1, T - 2 * s + 1)]
+        if errs:
+            losses.append(torch.stack(errs, 1).mean())
+    return torch.stack(losses).mean()
+
+
+def test_vectorized_teacher_forced_loss_equals_per_step_loop():
+    model = small(highest=8)
+    x = torch.randn(3, 21, 2)
+    mask = random_masks(3, 21)
+    assert torch.allclose(model.teacher_forced_loss(x, mask), per_step_teacher_forced_loss(model, x, mask), atol=1e-5)
+
+
+@pytest.mark.parametrize("cls", [NAOMI, SingleRes, AutoregressiveRNN])
+def test_losses_are_differentiable(cls):
+    model = small(cls)
+    x = torch.randn(4, 20, 2)
+    mask = random_masks(4, 20)
+    for loss in (model.teacher_forced_loss(x, mask), model.free_running_loss(x, mask)):
+        model.zero_grad()
+        loss.backward()
+        grads = [p.grad for p in model.fwd.parameters()]
+        assert all(g is not None and torch.isfinite(g).all() for g in grads)
+        assert any(g.abs().sum() > 0 for g in grads)
+
+
+def test_singleres_is_naomi_with_one_resolution():
+    model = small(SingleRes)
+    assert model.config.highest == 1 and model.config.levels == 1
+    order = imputation_order(np.array([1, 0, 0, 0, 0, 1], bool), 1)
+    assert [s.t for s in order] == [1, 2, 3, 4]
+
+
+def test_config_rejects_bad_values():
+    with pytest.raises(ValueError, match="power of two"):
+        NAOMIConfig(highest=6)
+    with pytest.raises(ValueError, match="model must be one of"):
+        NAOMIConfig(model="transformer")
+    with pytest.raises(ValueError, match="hidden"):
+        NAOMIConfig(hidden=0)
