@@ -85,10 +85,11 @@ def load(path, device: str | torch.device = "auto") -> Imputer:
     except (TypeError, ValueError) as err:
         raise CheckpointError(f"{path} has a config this kit cannot build: {err}") from err
     model = build_model(config)
-    result = model.load_state_dict(payload["state_dict"], strict=False)
-    if result.missing_keys or result.unexpected_keys:
-        raise CheckpointError(f"{path} does not match a {config.model} model: "
-                              f"missing {result.missing_keys[:5]}, unexpected {result.unexpected_keys[:5]}")
+    try:
+        model.load_state_dict(payload["state_dict"])
+    except RuntimeError as err:  # missing, unexpected or mis-shaped weights
+        detail = " ".join(line.strip() for line in str(err).splitlines()[1:4])
+        raise CheckpointError(f"{path} does not match the {config.model} model its config describes: {detail}") from err
     model.meta = payload.get("meta", {})
     return model.to(get_device(device)).eval()
 

@@ -1,0 +1,49 @@
+"""The trainer: a tiny run end to end, reproducibility, and its command line."""
+import subprocess
+import sys
+
+import pytest
+
+from naomi_lite import load
+from naomi_lite.train import TrainConfig, train
+
+TINY = dict(hidden=8, decoder_hidden=8, highest=8, n_train=48, n_val=16, tf_epochs=1, fr_epochs=1,
+            batch_size=16, progress=False, verbose=False, device="cpu")
+
+
+@pytest.mark.parametrize("model", ["naomi", "singleres", "rnn"])
+def test_tiny_training_runs_and_keeps_the_best(model):
+    trained, history = train(TrainConfig(model=model, **TINY))
+    assert [r["phase"] for r in history.rows] == ["init", "teacher-forced", "free-running"]
+    vals = history.column("val_l2")
+    assert all(v > 0 for v in vals)
+    assert not trained.training
+
+
+def test_same_seed_same_losses():
+    _, a = train(TrainConfig(**TINY))
+    _, b = train(TrainConfig(**TINY))
+    assert a.column("loss")[1:] == b.column("loss")[1:]
+    assert a.column("val_l2") == b.column("val_l2")
+
+
+@pytest.mark.parametrize("bad, message", [(dict(model="lstm"), "model must be one of"),
+                                          (dict(batch_size=0), "batch_size"), (dict(lr=-1.0), "lr"),
+                                          (dict(task="mnist"), "task")])
+def test_config_errors_name_the_problem(bad, message):
+    with pytest.raises(ValueError, match=message):
+        TrainConfig(**{**TINY, **bad})
+
+
+def test_cli_writes_a_checkpoint_and_refuses_to_overwrite(tmp_path):
+    out = tmp_path / "m.pt"
+    cmd = [sys.executable, "-m", "naomi_lite.train", "--hidden", "8", "--decoder-hidden", "8", "--highest", "8",
+           "--n-train", "32", "--n-val", "8", "--tf-epochs", "1", "--fr-epochs", "0", "--batch-size", "16",
+           "--no-progress", "--no-verbose", "--device", "cpu", "--out", str(out)]
+    done = subprocess.run(cmd, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert load(out).meta["train_config"]["n_train"] == 32
+    again = subprocess.run(cmd, capture_output=True, text=True)
+    assert again.returncode == 2 and "--force" in again.stderr
+    bad = subprocess.run(cmd[:-2] + ["--batch-size", "0", "--out", str(tmp_path / "x.pt")], capture_output=True, text=True)
+    assert bad.returncode == 2 and "batch_size" in bad.stderr
