@@ -1,0 +1,302 @@
+"""Billiards accuracy benchmark: the paper's Figure 4 on a fresh test set.
+
+Imputes a held-out billiards test set (``naomi_lite.train.billiards_test_set``: seed
+2019, paper masks with 180-195 of 200 steps missing) with every method of the paper's
+Figure 4 and prints, for each, the mean and the 5th-95th percentiles of
+
+* ``l2_missing``: L2 error on the missing steps (lower is better; ground truth 0),
+* ``sinuosity``, ``step_change`` and ``reflection_distance``: how physical the
+  trajectory looks (closer to the ground truth's value is better),
+
+then the L2 ratios (each method against Linear, NAOMI against the RNN), the impute time
+per method, and a targets section (MET / NOT MET, computed from the numbers above).
+
+Methods: ground truth, Linear (``baselines.linear_interpolate``), KNN
+(``baselines.knn_impute`` over the training trajectories ``billiards_data(4000, 500,
+seed=0)[0]``; k is fixed in advance, never tuned on the test set), and the shipped
+checkpoints RNN, SingleRes and NAOMI. A missing checkpoint is reported and skipped.
+
+Usage::
+
+    python benchmarks/billiards_accuracy.py                  # 1000 test sequences
+    python benchmarks/billiards_accuracy.py --n 100          # quick check
+    python benchmarks/billiards_accuracy.py --json reports/billiards_accuracy.json
+    python benchmarks/billiards_accuracy.py --checkpoint-dir my_runs/   # billiards-{rnn,singleres,naomi}.pt there
+"""
+from __future__ import annotations
+
+import argparse
+import datetime
+import json
+import os
+import platform
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+
+import naomi_lite
+from naomi_lite import metrics
+from naomi_lite.baselines import knn_impute, linear_interpolate
+from naomi_lite.checkpoints import CheckpointError
+from naomi_lite.paths import CHECKPOINT_DIR
+from naomi_lite.train import TEST_SEED, billiards_data, billiards_test_set
+
+# name in the tables, checkpoint name, model kind stored in its config
+MODELS = [("RNN", "billiards-rnn", "rnn"), ("SingleRes", "billiards-singleres", "singleres"),
+          ("NAOMI", "billiards-naomi", "naomi")]
+METRICS = ["l2_missing", "sinuosity", "step_change", "reflection_distance"]
+
+
+# ---------------------------------------------------------------------------
+# Printing helpers
+# ---------------------------------------------------------------------------
+
+
+def print_table(headers: list[str], rows: list[list]) -> None:
+    cells = [[str(c) for c in row] for row in rows]
+    widths = [max(len(h), *(len(r[i]) for r in cells)) for i, h in enumerate(headers)]
+    print("  ".join(h.ljust(w) for h, w in zip(headers, widths)).rstrip())
+    print("  ".join("-" * w for w in widths))
+    for r in cells:
+        print("  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip())
+
+
+def git_commit() -> str:
+    try:
+        out = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True,
+                             cwd=Path(__file__).resolve().parent, timeout=10)
+        return out.stdout.strip() or "unknown"
+    except (OSError, subprocess.SubprocessError):
+        return "unknown"
+
+
+def print_header(title: str, device: torch.device) -> dict:
+    """Print (and return) what the numbers depend on: device, versions, threads, date."""
+    info = {
+        "date": datetime.datetime.now().astimezone().isoformat(timespec="seconds"),
+        "device": str(device) + (f" ({torch.cuda.get_device_name(device)})" if device.type == "cuda" else ""),
+        "torch": torch.__version__,
+        "naomi_lite": naomi_lite.__version__,
+        "git_commit": git_commit(),
+        "python": platform.python_version(),
+        "cpu": f"{platform.processor() or platform.machine()}, {os.cpu_count()} logical cores",
+        "threads": torch.get_num_threads(),
+    }
+    print(f"== {title} ==")
+    for key, value in info.items():
+        print(f"{key:11s} {value}")
+    return info
+
+
+def fmt(s: dict, digits: int = 4, sci: bool = False) -> str:
+    """'mean [p5, p95]' of a ``metrics.summarize`` dict."""
+    f = (lambda v: f"{v:.2e}") if sci else (lambda v: f"{v:.{digits}f}")
+    return f"{f(s['mean'])} [{f(s['p5'])}, {f(s['p95'])}]"
+
+
+# ---------------------------------------------------------------------------
+# Methods and metrics
+# ---------------------------------------------------------------------------
+
+
+def train_command(ckpt: str, kind: str) -> str:
+    return f"python -m naomi_lite.train --task billiards --model {kind} --out naomi_lite/checkpoints/{ckpt}.pt"
+
+
+def load_model(ckpt: str, kind: str, checkpoint_dir: Path | None, device: torch.device):
+    """The model in ``checkpoint_dir/ckpt.pt`` (or the shipped one), or None with a printed reason."""
+    path = (checkpoint_dir if checkpoint_dir is not None else CHECKPOINT_DIR) / f"{ckpt}.pt"
+    if not path.is_file():
+        print(f"checkpoint {ckpt} not found at {path} — skipped (train it with: {train_command(ckpt, kind)})")
+        return None, path
+    try:
+        model = naomi_lite.load(path, device) if checkpoint_dir is not None else naomi_lite.load_pretrained(ckpt, device)
+    except (CheckpointError, ValueError, FileNotFoundError) as err:
+        print(f"checkpoint {ckpt} could not be loaded — skipped: {err}")
+        return None, path
+    if model.config.model != kind:
+        print(f"warning: {path} holds a {model.config.model!r} model, expected {kind!r}")
+    return model, path
+
+
+def impute_batched(model, x: np.ndarray, mask: np.ndarray, batch_size: int) -> np.ndarray:
+    return np.concatenate([model.impute(x[i : i + batch_size], mask[i : i + batch_size])
+                           for i in range(0, len(x), batch_size)])
+
+
+def evaluate(pred: np.ndarray, truth: np.ndarray, mask: np.ndarray) -> dict:
+    """Per-metric ``metrics.summarize`` dicts of one method's imputations.
+
+    Reflection distance is summarized over the sequences that have at least one
+    reflection (a sequence without any scores 0, which would flatter the method).
+    """
+    dist, count = metrics.reflection_distance(pred, return_count=True)
+    return {
+        "l2_missing": metrics.summarize(metrics.l2_missing(pred, truth, mask)),
+        "sinuosity": metrics.summarize(metrics.sinuosity(pred)),
+        "step_change": metrics.summarize(metrics.step_change(pred)),
+        "reflection_distance": metrics.summarize(dist, where=count > 0),
+    }
+
+
+# ---------------------------------------------------------------------------
+# Targets
+# ---------------------------------------------------------------------------
+
+
+def compute_targets(results: dict) -> list[dict]:
+    """Each target as {target, goal, shown, met}; met is None when a needed method was skipped."""
+    def l2(name):
+        return results[name]["metrics"]["l2_missing"]["mean"] if name in results else None
+
+    def off_truth(name, metric):
+        return abs(results[name]["metrics"][metric]["mean"] - results["Ground truth"]["metrics"][metric]["mean"])
+
+    targets = []
+    naomi = l2("NAOMI")
+    others = {k: l2(k) for k in results if k not in ("Ground truth", "NAOMI")}
+    skipped = [m for m, _, _ in MODELS if m not in results]
+    note = f" (evaluated: {', '.join(others)})" if skipped else ""
+    if naomi is None:
+        targets.append({"target": "NAOMI has the lowest L2 of all methods", "goal": "lowest", "shown": "NAOMI skipped", "met": None})
+    else:
+        best_other = min(others, key=others.get)
+        targets.append({"target": "NAOMI has the lowest L2 of all methods" + note, "goal": "lowest",
+                        "shown": f"NAOMI {naomi:.4f}, next best {best_other} {others[best_other]:.4f}",
+                        "met": naomi < others[best_other]})
+    for factor, label in ((0.5, ""), (0.35, " (stretch)")):
+        met = None if naomi is None else naomi <= factor * l2("Linear")
+        shown = "NAOMI skipped" if naomi is None else f"{naomi / l2('Linear'):.3f} x Linear"
+        targets.append({"target": f"NAOMI L2 <= {factor} x Linear{label}", "goal": f"ratio <= {factor}",
+                        "shown": shown, "met": met})
+    rnn = l2("RNN")
+    targets.append({"target": "NAOMI L2 <= 0.4 x RNN (paper: 60% lower)", "goal": "ratio <= 0.4",
+                    "shown": "skipped" if naomi is None or rnn is None else f"{naomi / rnn:.3f} x RNN",
+                    "met": None if naomi is None or rnn is None else naomi <= 0.4 * rnn})
+    for metric in ("sinuosity", "reflection_distance"):
+        name = f"NAOMI closer to ground truth than SingleRes on {metric}"
+        if naomi is None or "SingleRes" not in results:
+            targets.append({"target": name, "goal": "|mean - truth| smaller", "shown": "skipped", "met": None})
+            continue
+        a, b = off_truth("NAOMI", metric), off_truth("SingleRes", metric)
+        targets.append({"target": name, "goal": "|mean - truth| smaller",
+                        "shown": f"NAOMI {a:.2e} vs SingleRes {b:.2e}", "met": a < b})
+    return targets
+
+
+# ---------------------------------------------------------------------------
+# Command line
+# ---------------------------------------------------------------------------
+
+
+def parse_args(argv=None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
+                                formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    p.add_argument("--n", type=int, default=1000, help="test sequences (fresh seed 2019, paper masks)")
+    p.add_argument("--k", type=int, default=10, help="neighbours of the KNN baseline (fixed, not tuned on the test set)")
+    p.add_argument("--checkpoint-dir", type=Path, default=None,
+                   help="folder holding billiards-rnn.pt, billiards-singleres.pt and billiards-naomi.pt "
+                        "(default: the shipped checkpoints in naomi_lite/checkpoints)")
+    p.add_argument("--device", default="auto", help="'auto' (CUDA if available, else CPU), 'cpu' or 'cuda'")
+    p.add_argument("--threads", type=int, default=0, help="torch CPU threads (0 = torch's default)")
+    p.add_argument("--batch-size", type=int, default=256, help="sequences per impute call")
+    p.add_argument("--json", type=Path, default=None, help="also write the results to this JSON file")
+    args = p.parse_args(argv)
+    for name in ("n", "k", "batch_size"):
+        if getattr(args, name) < 1:
+            p.error(f"--{name.replace('_', '-')} must be at least 1")
+    if args.threads < 0:
+        p.error("--threads must be >= 0")
+    if args.checkpoint_dir is not None and not args.checkpoint_dir.is_dir():
+        p.error(f"--checkpoint-dir {args.checkpoint_dir} is not a folder")
+    return args
+
+
+def main(argv=None) -> int:
+    args = parse_args(argv)
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    device = naomi_lite.get_device(args.device)
+    info = print_header("billiards accuracy (paper Figure 4) on a fresh test set", device)
+
+    x, mask = billiards_test_set(n=args.n)  # (N, 200, 2), (N, 200)
+    train_x = billiards_data(4000, 500, seed=0)[0]  # (4000, 200, 2), for KNN only
+    missing = (~mask).sum(1)
+    print(f"test set   {args.n} sequences x {x.shape[1]} steps, seed {TEST_SEED}, paper masks "
+          f"({missing.min()}-{missing.max()} missing per sequence, mean {missing.mean():.1f})")
+    print(f"KNN        k={args.k} over {len(train_x)} training trajectories (billiards_data(4000, 500, seed=0))")
+
+    methods = {"Ground truth": (lambda: x, None),
+               "Linear": (lambda: linear_interpolate(x, mask), None),
+               "KNN": (lambda: knn_impute(x, mask, train_x, k=args.k), None)}
+    for label, ckpt, kind in MODELS:
+        model, path = load_model(ckpt, kind, args.checkpoint_dir, device)
+        if model is not None:
+            methods[label] = (lambda model=model: impute_batched(model, x, mask, args.batch_size), (model, path))
+
+    results = {}
+    for label, (impute, loaded) in methods.items():
+        start = time.perf_counter()
+        pred = np.asarray(impute(), dtype=np.float64)
+        seconds = time.perf_counter() - start
+        results[label] = {"metrics": evaluate(pred, x, mask), "impute_seconds": seconds}
+        if loaded is not None:
+            model, path = loaded
+            meta = getattr(model, "meta", {})
+            results[label]["checkpoint"] = {"path": str(path), "config": model.config.to_dict(),
+                                            **{k: meta[k] for k in ("command", "minutes", "best_val_l2") if k in meta}}
+
+    truth = results["Ground truth"]["metrics"]
+    print("\n== metrics: mean [5th, 95th percentile] over test sequences ==")
+    print("(reflection distance over the sequences with at least one reflection; n = how many)")
+    rows = []
+    for label, r in results.items():
+        m = r["metrics"]
+        rows.append([label, fmt(m["l2_missing"]), fmt(m["sinuosity"]), fmt(m["step_change"], sci=True),
+                     fmt(m["reflection_distance"]), m["reflection_distance"]["n"]])
+    print_table(["method", "L2 on missing steps", "sinuosity", "step change", "reflection distance", "n"], rows)
+
+    print("\n== distance of each mean from the ground truth's mean (smaller is more physical) ==")
+    print_table(["method", "|sinuosity - truth|", "|step change - truth|", "|reflection distance - truth|"],
+                [[label, f"{abs(r['metrics']['sinuosity']['mean'] - truth['sinuosity']['mean']):.2e}",
+                  f"{abs(r['metrics']['step_change']['mean'] - truth['step_change']['mean']):.2e}",
+                  f"{abs(r['metrics']['reflection_distance']['mean'] - truth['reflection_distance']['mean']):.2e}"]
+                 for label, r in results.items() if label != "Ground truth"])
+
+    linear = results["Linear"]["metrics"]["l2_missing"]["mean"]
+    ratios = {f"{label} / Linear": r["metrics"]["l2_missing"]["mean"] / linear
+              for label, r in results.items() if label not in ("Ground truth", "Linear")}
+    if "NAOMI" in results and "RNN" in results:
+        ratios["NAOMI / RNN"] = results["NAOMI"]["metrics"]["l2_missing"]["mean"] / results["RNN"]["metrics"]["l2_missing"]["mean"]
+    print("\n== L2 ratios (mean L2 on missing steps) ==")
+    print_table(["ratio", "value"], [[k, f"{v:.3f}"] for k, v in ratios.items()])
+
+    print(f"\n== impute time for {args.n} sequences ({device}, batch {args.batch_size} for the models) ==")
+    print_table(["method", "seconds", "ms per sequence"],
+                [[label, f"{r['impute_seconds']:.3f}", f"{1000 * r['impute_seconds'] / args.n:.2f}"]
+                 for label, r in results.items() if label != "Ground truth"])
+
+    targets = compute_targets(results)
+    print("\n== targets ==")
+    print_table(["target", "goal", "measured", "result"],
+                [[t["target"], t["goal"], t["shown"],
+                  "MET" if t["met"] else ("NOT MET" if t["met"] is not None else "SKIPPED (model not evaluated)")]
+                 for t in targets])
+
+    if args.json:
+        args.json.parent.mkdir(parents=True, exist_ok=True)
+        out = {"info": info, "options": {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(args).items()},
+               "test_set": {"n": args.n, "seed": TEST_SEED, "missing_min": int(missing.min()),
+                            "missing_max": int(missing.max())},
+               "methods": results, "ratios": ratios, "targets": targets}
+        args.json.write_text(json.dumps(out, indent=2) + "\n")
+        print(f"wrote {args.json}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
