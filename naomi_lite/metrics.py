@@ -27,6 +27,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from .masks import as_mask
+
 #: Half-width of the box the ball *centre* moves in: 1 - ball radius of data_gen.billiards.
 BOX = 0.8828
 
@@ -88,8 +90,6 @@ def l2_missing(pred, truth, mask):
     y, single_y = _trajectories(truth, "truth", min_T=1, check_finite=False)
     if p.shape != y.shape or single != single_y:
         raise ValueError(f"pred and truth must have the same shape, got {_to_numpy(pred).shape} and {_to_numpy(truth).shape}")
-    from .masks import as_mask
-
     m = as_mask(mask, shape=p.shape[:2] if not single else p.shape[1:2])
     m = m[None] if single else m                              # (N, T)
     missing = ~m
