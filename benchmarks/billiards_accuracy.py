@@ -115,8 +115,9 @@ def load_model(ckpt: str, kind: str, checkpoint_dir: Path | None, device: torch.
         return None, path
     try:
         model = naomi_lite.load(path, device) if checkpoint_dir is not None else naomi_lite.load_pretrained(ckpt, device)
-    except (CheckpointError, ValueError, FileNotFoundError) as err:
-        print(f"checkpoint {ckpt} could not be loaded — skipped: {err}")
+    except Exception as err:  # noqa: BLE001 - report any unusable file and go on with the other methods
+        kind_of = "" if isinstance(err, CheckpointError) else f"{type(err).__name__}: "
+        print(f"checkpoint {ckpt} could not be loaded — skipped: {kind_of}{err}")
         return None, path
     if model.config.model != kind:
         print(f"warning: {path} holds a {model.config.model!r} model, expected {kind!r}")
@@ -220,7 +221,11 @@ def main(argv=None) -> int:
     args = parse_args(argv)
     if args.threads:
         torch.set_num_threads(args.threads)
-    device = naomi_lite.get_device(args.device)
+    try:
+        device = naomi_lite.get_device(args.device)
+    except (TypeError, ValueError) as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
     info = print_header("billiards accuracy (paper Figure 4) on a fresh test set", device)
 
     x, mask = billiards_test_set(n=args.n)  # (N, 200, 2), (N, 200)

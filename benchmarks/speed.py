@@ -314,7 +314,11 @@ def main(argv=None) -> int:
     args = parse_args(argv)
     if args.threads:
         torch.set_num_threads(args.threads)
-    device = naomi_lite.get_device(args.device)
+    try:
+        device = naomi_lite.get_device(args.device)
+    except (TypeError, ValueError) as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
     info = print_header("naomi_lite speed benchmark" + (" (--quick smoke run)" if args.quick else ""), device)
 
     tf = bench_teacher_forced(args, device)
