@@ -208,6 +208,8 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--out", type=Path, required=True, help="checkpoint file to write")
     p.add_argument("--force", action="store_true", help="overwrite an existing --out")
     p.add_argument("--threads", type=int, default=0, help="torch CPU threads (0 = torch's default)")
+    p.add_argument("--init-from", type=Path, default=None,
+                   help="continue training this checkpoint (its model shape wins over --hidden etc.)")
     return p
 
 
@@ -226,7 +228,14 @@ def main(argv=None) -> int:
     except ValueError as err:
         parser.error(str(err))
     start = time.time()
-    model, history = train(cfg)
+    init = None
+    if args.init_from is not None:
+        from .checkpoints import load
+
+        init = load(args.init_from, device=cfg.device)
+        if init.config.model != cfg.model:
+            parser.error(f"--init-from holds a {init.config.model} model but --model is {cfg.model}")
+    model, history = train(cfg, init)
     minutes = (time.time() - start) / 60
     best = min(history.column("val_l2"))
     meta = {"command": "python -m naomi_lite.train " + " ".join(argv if argv is not None else sys.argv[1:]),
