@@ -243,6 +243,8 @@ def main(argv=None) -> int:
                                                                                for k, v in asdict(cfg).items()},
             "history": {k: history.column(k) for k in ("epoch", "loss", "val_l2", "seconds")},
             "phases": history.column("phase"), "device": str(get_device(cfg.device))}
+    if init is not None:
+        meta["previous"] = getattr(init, "meta", {})  # the run this one continued
     save(model, args.out, meta)
     print(f"wrote {args.out} after {minutes:.1f} min; best validation L2 {best:.4f}")
     return 0
