@@ -2,6 +2,7 @@
 
 Subcommands:
     billiards   the paper's billiards trajectories (§4.1), see ``data_gen/billiards.py``
+    court       a synthetic stand-in for its basketball plays (§4.2), see ``data_gen/court.py``
 
 Each generator module provides ``add_arguments(parser)`` and ``run(args, parser)``;
 adding a dataset (for example a ``court`` subcommand) is one more entry in ``COMMANDS``.
@@ -12,11 +13,12 @@ from __future__ import annotations
 import argparse
 import sys
 
-from data_gen import billiards
+from data_gen import billiards, court
 
 # name -> (module, one-line help). Modules provide add_arguments(parser) and run(args, parser).
 COMMANDS = {
     "billiards": (billiards, "billiards trajectories of paper §4.1 (one ball, elastic walls)"),
+    "court": (court, "synthetic stand-in for the basketball plays of paper §4.2 (five agents, half court)"),
 }
 
 
