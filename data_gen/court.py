@@ -269,7 +269,8 @@ def _choose_goals(rng: np.random.Generator, pos: np.ndarray, goal: np.ndarray, r
         P(s) ∝ exp((-|pos - s| + spread * min_teammates |goal_j - s|) / choice_scale)
 
     near spots are likelier, and so are spots away from where teammates are going
-    (floor spacing). Sampled with the Gumbel-max trick.
+    (floor spacing). Sampled with the Gumbel-max trick. Agents of one play that switch
+    in the same step choose independently, so they may (rarely) pick the same spot.
     """
     K, S = rows.size, len(_SPOTS)
     goals = goal[rows]  # (K, 5) the play's current goals, -1 = none yet
