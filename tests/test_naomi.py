@@ -4,8 +4,8 @@ import pytest
 import torch
 
 from naomi_lite import NAOMI, AutoregressiveRNN, NAOMIConfig, SingleRes
-from naomi_lite.encoders import backward_states, forward_states
 from naomi_lite.masks import imputation_order
+from naomi_lite.reference import literal_algorithm_1, per_step_teacher_forced_loss
 
 
 def small(cls=NAOMI, **kw):
@@ -24,20 +24,6 @@ def random_masks(B, T, seed=0):
     mask[2, T // 2 :] = False  # trailing gap
     mask[mask.sum(1) == 0, 0] = True
     return torch.as_tensor(mask)
-
-
-def literal_algorithm_1(model, x, mask):
-    """Algorithm 1 read literally: re-run both encoders over the whole sequence after every step."""
-    out = torch.where(mask[..., None], x, torch.zeros_like(x))
-    for b in range(x.shape[0]):
-        X, M = out[b : b + 1].clone(), mask[b : b + 1].clone()
-        for ev in imputation_order(M[0].numpy(), model.config.highest):
-            hf = forward_states(model.fwd, X)[:, ev.pivot + 1, -1]
-            hb = backward_states(model.bwd, X, M)[:, ev.context, -1]
-            X[0, ev.t] = model.decoder.split(model.decoder.head(ev.level, hf, hb))[0][0]
-            M[0, ev.t] = True
-        out[b] = X[0]
-    return out
 
 
 @pytest.mark.parametrize("highest", [1, 4, 64])
@@ -144,26 +130,6 @@ def test_gaussian_sampling_is_seeded_and_differs_from_the_mean():
     np.testing.assert_array_equal(a, b)
     assert np.abs(a - mean)[~mask].max() > 1e-4
     np.testing.assert_array_equal(a[mask], x[mask])
-
-
-def per_step_teacher_forced_loss(model, x, mask):
-    """Reference: the same loss with a Python loop over time steps and pivots."""
-    B, T, D = x.shape
-    hf = [model.fwd.zero_state(B, x)]
-    for t in range(T):
-        hf.append(model.fwd.step(x[:, t], hf[-1]))
-    m = mask.to(x.dtype).unsqueeze(-1)
-    hb = [model.bwd.zero_state(B, x)]
-    for t in reversed(range(T)):
-        hb.insert(0, model.bwd.step(torch.cat([x[:, t] * m[:, t], m[:, t].expand(-1, D)], -1), hb[0]))
-    losses = []
-    for level in range(model.config.levels):
-        s = 2**level
-        errs = [((model.decoder.head(level, hf[p + 1][:, -1], hb[p + 2 * s][:, -1]) - x[:, p + s]) ** 2).sum(-1)
-                for p in range(-1, T - 2 * s + 1)]
-        if errs:
-            losses.append(torch.stack(errs, 1).mean())
-    return torch.stack(losses).mean()
 
 
 def test_vectorized_teacher_forced_loss_equals_per_step_loop():
