@@ -18,6 +18,9 @@ Command line (defaults below are the ones the shipped checkpoints used)::
 
     python -m naomi_lite.train --task billiards --model naomi --out naomi_lite/checkpoints/billiards-naomi.pt
 
+For the court task (stochastic, paper §4.2) the decoder is Gaussian and both phases
+minimize the negative log-likelihood; adversarial refinement is ``naomi_lite.adversarial``.
+
 Taught in ``05_pretraining.ipynb``.
 """
 from __future__ import annotations
@@ -39,14 +42,19 @@ from .metrics import l2_missing
 from .models import Imputer, build_model
 from .runtime import get_device, set_seed
 
-TASKS = ("billiards",)
+# Per task: values per step, steps, the paper's missing-steps range, and whether the data are
+# stochastic (then the decoder is Gaussian and the losses are negative log-likelihoods).
+TASKS = {
+    "billiards": dict(dim=2, T=200, missing=(180, 195), gaussian=False),  # paper §4.1
+    "court": dict(dim=10, T=50, missing=(40, 49), gaussian=True),  # paper §4.2 (synthetic stand-in)
+}
 
 
 @dataclass
 class TrainConfig:
     """Everything one training run needs; the defaults are the shipped billiards models'."""
 
-    task: str = "billiards"     # dataset: "billiards"
+    task: str = "billiards"     # dataset: "billiards" or "court"
     model: str = "naomi"        # "naomi", "singleres" or "rnn"
     hidden: int = 128           # GRU hidden size (the speed benchmark uses 200; 128 keeps checkpoints small)
     decoder_hidden: int = 128   # width of each decoder head
@@ -61,7 +69,7 @@ class TrainConfig:
     lr_decay: float = 0.5       # multiply the learning rate by this ...
     lr_decay_every: int = 10    # ... every this many epochs of a phase
     clip: float = 1.0           # gradient-norm clipping
-    missing: tuple = (180, 195) # paper masks: missing steps per sequence
+    missing: tuple = ()         # paper masks: missing steps per sequence (empty = the task's, see TASKS)
     seed: int = 0
     device: str = "auto"
     max_minutes: float = 0.0    # stop early after this wall time (0 = no limit); best checkpoint kept
@@ -70,7 +78,7 @@ class TrainConfig:
 
     def __post_init__(self) -> None:
         if self.task not in TASKS:
-            raise ValueError(f"task must be one of {TASKS}, got {self.task!r}")
+            raise ValueError(f"task must be one of {tuple(TASKS)}, got {self.task!r}")
         if self.model not in MODEL_KINDS:
             raise ValueError(f"model must be one of {MODEL_KINDS}, got {self.model!r}")
         for name in ("n_train", "n_val", "batch_size", "lr_decay_every"):
@@ -82,11 +90,24 @@ class TrainConfig:
         for name in ("lr", "fr_lr", "lr_decay", "clip"):
             if not float(getattr(self, name)) > 0:
                 raise ValueError(f"{name} must be positive, got {getattr(self, name)!r}")
-        self.missing = tuple(self.missing)
+        self.missing = tuple(self.missing) or TASKS[self.task]["missing"]
 
     def model_config(self) -> NAOMIConfig:
-        return NAOMIConfig(model=self.model, hidden=self.hidden, decoder_hidden=self.decoder_hidden,
-                           highest=self.highest if self.model == "naomi" else 1)
+        task = TASKS[self.task]
+        return NAOMIConfig(model=self.model, dim=task["dim"], hidden=self.hidden, decoder_hidden=self.decoder_hidden,
+                           highest=self.highest if self.model == "naomi" else 1, gaussian=task["gaussian"])
+
+
+def task_data(task: str, n_train: int, n_val: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """Training and validation sequences of a task (see :func:`billiards_data` / :func:`court_data`)."""
+    return {"billiards": billiards_data, "court": court_data}[task](n_train, n_val, seed)
+
+
+def court_data(n_train: int, n_val: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """Training and validation plays from ``data_gen.court.dataset(seed=seed)`` (its test split serves as validation)."""
+    from data_gen.court import dataset
+
+    return dataset(n_train=n_train, n_test=n_val, seed=seed)
 
 
 def billiards_data(n_train: int, n_val: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
@@ -140,9 +161,11 @@ def train(cfg: TrainConfig, model: Imputer | None = None) -> tuple[Imputer, Hist
     """
     set_seed(cfg.seed)
     device = get_device(cfg.device)
-    train_x, val_x = billiards_data(cfg.n_train, cfg.n_val, cfg.seed)
+    train_x, val_x = task_data(cfg.task, cfg.n_train, cfg.n_val, cfg.seed)
     val_mask = paper_mask(len(val_x), val_x.shape[1], cfg.missing, seed=cfg.seed + 1)
     model = (model or build_model(cfg.model_config())).to(device)
+    if model.config.dim != train_x.shape[-1]:
+        raise ValueError(f"the model takes dim={model.config.dim} values per step but {cfg.task} has {train_x.shape[-1]}")
     history = History()
     best = (evaluate_l2(model, val_x, val_mask), copy.deepcopy(model.state_dict()))
     start = time.time()
@@ -187,24 +210,35 @@ def train(cfg: TrainConfig, model: Imputer | None = None) -> tuple[Imputer, Hist
                 break
         if cfg.max_minutes and time.time() - start > 60 * cfg.max_minutes:
             break
-    model.load_state_dict(best[1])
+    model.load_state_dict(best[1])  # best validation L2 (of the mean imputation) over all epochs
     model.eval()
     return model, history
+
+
+def _field_comments(cls) -> dict[str, str]:
+    """The ``# comment`` after each field of a dataclass: the CLI's help text, kept beside the defaults."""
+    import inspect
+    import re
+
+    found = re.findall(r"^\s+(\w+):[^#\n]*#\s*(.+)$", inspect.getsource(cls), flags=re.M)
+    return dict(found)
 
 
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m naomi_lite.train", description=__doc__.split("\n\n")[0],
                                 formatter_class=argparse.ArgumentDefaultsHelpFormatter)
     defaults = TrainConfig()
+    helps = _field_comments(TrainConfig)
     for f in fields(TrainConfig):
         value = getattr(defaults, f.name)
         flag = "--" + f.name.replace("_", "-")
+        text = helps.get(f.name, "")
         if isinstance(value, bool):
-            p.add_argument(flag, action=argparse.BooleanOptionalAction, default=value)
-        elif isinstance(value, tuple):
-            p.add_argument(flag, type=int, nargs=2, default=value, metavar=("LO", "HI"))
+            p.add_argument(flag, action=argparse.BooleanOptionalAction, default=value, help=text)
+        elif f.name == "missing":
+            p.add_argument(flag, type=int, nargs=2, default=(), metavar=("LO", "HI"), help=text)
         else:
-            p.add_argument(flag, type=type(value), default=value)
+            p.add_argument(flag, type=type(value), default=value, help=text)
     p.add_argument("--out", type=Path, required=True, help="checkpoint file to write")
     p.add_argument("--force", action="store_true", help="overwrite an existing --out")
     p.add_argument("--threads", type=int, default=0, help="torch CPU threads (0 = torch's default)")
