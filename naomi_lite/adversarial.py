@@ -1,0 +1,178 @@
+"""Adversarial imitation (paper §3.4, Eqn 5, and Algorithm 1 lines 13-14).
+
+Imputation is cast as imitation learning: a state s_t is the sequence so far, an
+action is the next value x_{t+1}. Expert sequences come from the data; the learner's
+come from NAOMI imputing masked copies of them. A discriminator D(s_t, x_{t+1})
+outputs the probability that a step is the expert's (GAIL, Ho & Ermon 2016):
+
+    min_theta max_omega  E_expert[sum_t log D(s_t, x_{t+1})] + E_NAOMI[sum_t log(1 - D(s_t, x_{t+1}))]
+
+(Eqn 5 writes D and 1 - D; we use the usual log form, i.e. binary cross-entropy.)
+As in the paper, the generator is trained *model-based*: the Gaussian decoder samples
+by reparameterization, so the gradient of D's verdict flows straight back through
+every imputed value into NAOMI (no policy gradient).
+
+Schedule (the paper's and the original code's, as defaults in ``AdversarialConfig``):
+pretrain the discriminator against the pretrained generator, then alternate several
+discriminator updates with one generator update; the generator is updated only while
+the discriminator is not fooled too easily.
+
+Taught in ``06_adversarial_imitation.ipynb``.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import nn
+from tqdm.auto import tqdm
+
+from .masks import paper_mask
+from .models import Imputer, step_loss
+from .runtime import get_device, set_seed
+
+
+@dataclass
+class AdversarialConfig:
+    """Everything one adversarial run needs; defaults show an effect within CPU minutes."""
+
+    disc_hidden: int = 128      # discriminator GRU width (paper §4: a 1-layer GRU)
+    d_pretrain_steps: int = 100 # phase 1: discriminator updates against the pretrained generator
+    iterations: int = 200       # phase 2: generator iterations
+    d_steps: int = 3            # discriminator updates per iteration
+    batch_size: int = 64
+    g_lr: float = 1e-4          # generator (NAOMI) learning rate
+    d_lr: float = 1e-3          # discriminator learning rate
+    fool_limit: float = 0.6     # skip the generator update when D already rates imputed steps above this
+    nll_weight: float = 0.0     # optional teacher-forced NLL term added to the generator loss
+    clip: float = 1.0           # gradient-norm clipping for both networks
+    missing: tuple = (40, 49)   # paper masks for the court data (§4.2): 40-49 of 50 steps missing
+    seed: int = 0
+    device: str = "auto"
+    progress: bool = True       # tqdm progress bars
+
+    def __post_init__(self) -> None:
+        for name in ("disc_hidden", "batch_size", "d_steps"):
+            if int(getattr(self, name)) < 1:
+                raise ValueError(f"{name} must be at least 1, got {getattr(self, name)!r}")
+        for name in ("d_pretrain_steps", "iterations"):
+            if int(getattr(self, name)) < 0:
+                raise ValueError(f"{name} must be >= 0, got {getattr(self, name)!r}")
+        for name in ("g_lr", "d_lr", "clip"):
+            if not float(getattr(self, name)) > 0:
+                raise ValueError(f"{name} must be positive, got {getattr(self, name)!r}")
+        if not 0 < self.fool_limit <= 1:
+            raise ValueError(f"fool_limit must be in (0, 1], got {self.fool_limit!r}")
+        self.missing = tuple(self.missing)
+
+
+class Discriminator(nn.Module):
+    """D(s_t, x_{t+1}): a 1-layer GRU summarizes the states, a head scores the next action.
+
+    Taught in ``06_adversarial_imitation.ipynb``.
+    """
+
+    def __init__(self, dim: int, hidden: int = 128):
+        super().__init__()
+        self.gru = nn.GRU(dim, hidden, 1, batch_first=True)
+        self.head = nn.Sequential(nn.Linear(hidden + dim, hidden), nn.ReLU(), nn.Linear(hidden, 1))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """Logits that each step t -> t+1 is the expert's: x (B, T, D) -> (B, T-1)."""
+        h, _ = self.gru(x[:, :-1])  # (B, T-1, H): h_t has read x_0..x_t, the state s_t
+        return self.head(torch.cat([h, x[:, 1:]], dim=-1)).squeeze(-1)  # (B, T-1)
+
+    def prob_real(self, x: torch.Tensor) -> torch.Tensor:
+        """Mean probability, per sequence, that its steps are the expert's: (B, T, D) -> (B,)."""
+        return torch.sigmoid(self(x)).mean(-1)
+
+
+def discriminator_loss(disc: Discriminator, expert: torch.Tensor, imputed: torch.Tensor) -> torch.Tensor:
+    """BCE: expert steps labelled 1, imputed steps 0 (the max over omega in Eqn 5)."""
+    real, fake = disc(expert), disc(imputed.detach())  # (B, T-1) each
+    return F.binary_cross_entropy_with_logits(real, torch.ones_like(real)) + \
+        F.binary_cross_entropy_with_logits(fake, torch.zeros_like(fake))
+
+
+def generator_loss(disc: Discriminator, imputed: torch.Tensor) -> torch.Tensor:
+    """The min over theta in Eqn 5, in its non-saturating form: -log D on the imputed steps."""
+    fake = disc(imputed)  # (B, T-1)
+    return F.binary_cross_entropy_with_logits(fake, torch.ones_like(fake))
+
+
+@dataclass
+class AdversarialHistory:
+    """Per iteration: D's mean probability on expert and on imputed sequences, losses, and whether G moved."""
+
+    rows: list = field(default_factory=list)
+
+    def column(self, key: str) -> list:
+        return [r[key] for r in self.rows]
+
+
+def train_adversarial(model: Imputer, train_x: np.ndarray, cfg: AdversarialConfig,
+                      disc: Discriminator | None = None) -> tuple[Imputer, Discriminator, AdversarialHistory]:
+    """Refine a pretrained Gaussian NAOMI by adversarial imitation; returns (model, discriminator, history).
+
+    Taught in ``06_adversarial_imitation.ipynb``.
+    """
+    if not model.config.gaussian:
+        raise ValueError("adversarial training samples by reparameterization: the model needs config.gaussian=True")
+    set_seed(cfg.seed)
+    device = get_device(cfg.device)
+    model.to(device)
+    x_all = torch.as_tensor(np.asarray(train_x, dtype=np.float32), device=device)  # (N, T, D)
+    N, T, D = x_all.shape
+    if D != model.config.dim:
+        raise ValueError(f"the model takes dim={model.config.dim} values per step but the data have {D}")
+    disc = (disc or Discriminator(D, cfg.disc_hidden)).to(device)
+    g_opt = torch.optim.Adam(model.parameters(), lr=cfg.g_lr)
+    d_opt = torch.optim.Adam(disc.parameters(), lr=cfg.d_lr)
+    rng = np.random.default_rng(cfg.seed)
+    gen = torch.Generator(device=device).manual_seed(cfg.seed)
+    history = AdversarialHistory()
+
+    def batch():
+        idx = torch.as_tensor(rng.choice(N, size=min(cfg.batch_size, N), replace=False), device=device)
+        mask = torch.as_tensor(paper_mask(len(idx), T, cfg.missing, seed=int(rng.integers(2**31))), device=device)
+        return x_all[idx], mask  # (B, T, D), (B, T): a different mask for every sequence
+
+    def d_update() -> float:
+        expert, mask = batch()
+        with torch.no_grad():
+            imputed = model.run(expert, mask, sample=True, generator=gen).values  # (B, T, D)
+        loss = discriminator_loss(disc, expert, imputed)
+        d_opt.zero_grad(set_to_none=True)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(disc.parameters(), cfg.clip)
+        d_opt.step()
+        return loss.item()
+
+    model.train()
+    for _ in tqdm(range(cfg.d_pretrain_steps), desc="discriminator pretraining", disable=not cfg.progress, leave=False):
+        d_update()
+    for it in tqdm(range(cfg.iterations), desc="adversarial", disable=not cfg.progress, leave=False):
+        d_loss = float(np.mean([d_update() for _ in range(cfg.d_steps)]))
+        expert, mask = batch()
+        out = model.run(expert, mask, sample=True, generator=gen)  # differentiable through the samples
+        fake_logits = disc(out.values)  # (B, T-1)
+        p_fake = torch.sigmoid(fake_logits).mean().item()
+        with torch.no_grad():
+            p_real = disc.prob_real(expert).mean().item()
+        updated = p_fake < cfg.fool_limit
+        g_loss = F.binary_cross_entropy_with_logits(fake_logits, torch.ones_like(fake_logits))
+        if cfg.nll_weight:
+            missing = (~mask).to(expert.dtype)
+            nll = (step_loss(out.mean, out.std, expert) * missing).sum() / missing.sum().clamp(min=1)
+            g_loss = g_loss + cfg.nll_weight * nll
+        if updated:  # the generator moves only while D is not fooled too easily
+            g_opt.zero_grad(set_to_none=True)
+            g_loss.backward()
+            torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.clip)
+            g_opt.step()
+        history.rows.append(dict(iteration=it + 1, p_expert=p_real, p_model=p_fake, d_loss=d_loss,
+                                 g_loss=g_loss.item(), g_updated=updated))
+    model.eval()
+    return model, disc, history
