@@ -1,0 +1,320 @@
+"""Court benchmark: the paper's Figure 6 metrics, and what adversarial imitation changes.
+
+Imputes a held-out set of synthetic court plays (``data_gen.court.dataset(n_train=0,
+n_test=N, seed=2019)[1]``: a fresh seed, training used seed 0) under the paper's
+basketball masks (§4.2: step 0 observed, 40-49 of the 50 steps missing;
+``naomi_lite.masks.paper_mask(N, 50, (40, 49), seed=2020)``) and prints:
+
+1. **Figure 6 metrics.** For the expert (the ground truth), Linear, KNN (k = 10, fixed
+   in advance, neighbours from the 10,000 training plays of seed 0) and the shipped
+   checkpoints SingleRes, NAOMI pretrain-only and NAOMI adversarial: the median
+   [25th, 75th percentile] over the test plays of the five metrics of
+   ``naomi_lite.court_metrics`` (trajectory length, out-of-bound rate, step change,
+   max-min path difference, player distance), computed on the whole imputed play.
+   The Gaussian models are scored on **one sample per play** (``sample=True``, the
+   torch generator seeded with 0 once, batches in order), since a sample, not the
+   mean, is what a generative imputer hands out; then each median's distance from the
+   expert's, ``|median - expert median|`` (smaller is closer to the expert).
+2. **Diversity** of the Gaussian models: for each of the first ``--diversity-n`` masked
+   plays, ``--samples`` (20) imputations with different random draws. Diversity is
+   the average pairwise Euclidean distance between the samples' player positions at
+   the missing steps,
+
+       div(play) = mean over missing steps t and players k of
+                   (2 / (S (S - 1))) * sum_{i < j} || x^(i)_{t,k} - x^(j)_{t,k} ||_2,
+
+   in normalized court units (1 unit = 50 ft); printed as the mean and the median
+   [25th, 75th] over plays. 0 means every sample is the same (as for Linear and KNN).
+3. **Targets** (MET / NOT MET, computed from the numbers above; nothing was tuned on
+   this test set):
+   * NAOMI adversarial is closer to the expert than NAOMI pretrain-only on at least 3
+     of the 5 metrics;
+   * NAOMI is closer to the expert than SingleRes on most (>= 3 of 5) metrics, once
+     for NAOMI pretrain-only (trained exactly like SingleRes) and once for NAOMI
+     adversarial.
+
+A missing checkpoint is reported and skipped (its targets print SKIPPED). Checkpoints:
+``naomi_lite/checkpoints/court-{singleres,naomi-pretrain,naomi-adversarial}.pt``;
+``benchmarks/README.md`` lists the commands that made them.
+
+Usage::
+
+    python benchmarks/court_adversarial.py                 # 1000 test plays
+    python benchmarks/court_adversarial.py --n 200         # quick check
+    python benchmarks/court_adversarial.py --json reports/court_adversarial.json
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+
+import naomi_lite
+from billiards_accuracy import print_header as _print_header, print_table  # same folder: shared header and table
+from data_gen.court import dataset
+from naomi_lite import court_metrics
+from naomi_lite.baselines import knn_impute, linear_interpolate
+from naomi_lite.checkpoints import CheckpointError
+from naomi_lite.masks import paper_mask
+from naomi_lite.paths import CHECKPOINT_DIR
+
+TEST_SEED = 2019  # fresh plays; the shipped models trained on seed 0
+MISSING = (40, 49)  # paper §4.2: 40-49 of 50 steps missing
+T = 50
+N_TRAIN = 10_000  # the training plays of the shipped checkpoints (seed 0); KNN's neighbours
+METRICS = list(court_metrics.court_metrics(np.zeros((1, 3, 10))).keys())  # the five, in the paper's order
+SCI = {"out_of_bound_rate", "step_change"}  # printed in scientific notation
+# name in the tables, checkpoint name, model kind stored in its config
+MODELS = [("SingleRes", "court-singleres", "singleres"), ("NAOMI pretrain", "court-naomi-pretrain", "naomi"),
+          ("NAOMI adversarial", "court-naomi-adversarial", "naomi")]
+TRAIN_COMMANDS = {
+    "court-singleres": "python -m naomi_lite.train --task court --model singleres ... (see benchmarks/README.md)",
+    "court-naomi-pretrain": "python -m naomi_lite.train --task court --model naomi ... (see benchmarks/README.md)",
+    "court-naomi-adversarial": "python benchmarks/train_court_adversarial.py",
+}
+
+
+def print_header(title: str, device: torch.device) -> dict:
+    """The billiards benchmark's header (device, versions, threads, date), plus the load average."""
+    info = _print_header(title, device)
+    try:
+        info["load_average"] = " ".join(f"{v:.2f}" for v in os.getloadavg())
+        print(f"{'load avg':11s} {info['load_average']} (1, 5, 15 min; other jobs slow the timings)")
+    except OSError:
+        pass
+    return info
+
+
+def fmt(s: dict, sci: bool = False) -> str:
+    """'median [p25, p75]' of a ``court_metrics.summarize_quartiles`` dict."""
+    f = (lambda v: f"{v:.2e}") if sci else (lambda v: f"{v:.4f}")
+    return f"{f(s['median'])} [{f(s['p25'])}, {f(s['p75'])}]"
+
+
+# ---------------------------------------------------------------------------
+# Methods, metrics and diversity
+# ---------------------------------------------------------------------------
+
+
+def load_model(ckpt: str, kind: str, checkpoint_dir: Path | None, device: torch.device):
+    """The model in ``checkpoint_dir/ckpt.pt`` (or the shipped one), or None with a printed reason."""
+    path = (checkpoint_dir if checkpoint_dir is not None else CHECKPOINT_DIR) / f"{ckpt}.pt"
+    if not path.is_file():
+        print(f"checkpoint {ckpt} not found at {path} — skipped (train it with: {TRAIN_COMMANDS[ckpt]})")
+        return None, path
+    try:
+        model = naomi_lite.load(path, device)
+    except Exception as err:  # noqa: BLE001 - report any unusable file and go on with the other methods
+        kind_of = "" if isinstance(err, CheckpointError) else f"{type(err).__name__}: "
+        print(f"checkpoint {ckpt} could not be loaded — skipped: {kind_of}{err}")
+        return None, path
+    if model.config.model != kind or not model.config.gaussian:
+        print(f"warning: {path} holds a {model.config.model!r} model (gaussian={model.config.gaussian}), "
+              f"expected a Gaussian {kind!r}")
+    return model, path
+
+
+def impute_samples(model, x: np.ndarray, mask: np.ndarray, batch_size: int, seed: int) -> np.ndarray:
+    """One sample per play (``sample=True``), batch by batch with one generator seeded once."""
+    gen = torch.Generator(device=model.device).manual_seed(seed)
+    return np.concatenate([model.impute(x[i : i + batch_size], mask[i : i + batch_size], sample=True, generator=gen)
+                           for i in range(0, len(x), batch_size)])
+
+
+def diversity(model, x: np.ndarray, mask: np.ndarray, n_samples: int, batch_size: int, seed: int) -> np.ndarray:
+    """Per play (n,): mean pairwise distance between ``n_samples`` imputations at the missing steps.
+
+    See the module docstring for the formula. Each play is repeated ``n_samples`` times
+    in a batch, so one ``impute`` call draws all its samples.
+    """
+    gen = torch.Generator(device=model.device).manual_seed(seed)
+    per_batch = max(1, batch_size // n_samples)  # plays per impute call
+    i, j = np.triu_indices(n_samples, k=1)  # the S(S-1)/2 pairs
+    out = []
+    for lo in range(0, len(x), per_batch):
+        xb, mb = x[lo : lo + per_batch], mask[lo : lo + per_batch]  # (b, T, D), (b, T)
+        b = len(xb)
+        s = model.impute(np.repeat(xb, n_samples, axis=0), np.repeat(mb, n_samples, axis=0), sample=True, generator=gen)
+        s = s.reshape(b, n_samples, T, 5, 2).astype(np.float64)  # (b, S, T, 5, 2)
+        d = np.linalg.norm(s[:, i] - s[:, j], axis=-1).mean(axis=1)  # (b, T, 5): mean over pairs
+        missing = ~mb  # (b, T)
+        out.append((d * missing[..., None]).sum(axis=(1, 2)) / (5 * missing.sum(axis=1)))  # (b,)
+    return np.concatenate(out)
+
+
+def summarize(pred: np.ndarray) -> dict:
+    """Per-metric ``summarize_quartiles`` dicts of one method's imputed plays."""
+    return {k: court_metrics.summarize_quartiles(v) for k, v in court_metrics.court_metrics(pred).items()}
+
+
+# ---------------------------------------------------------------------------
+# Targets
+# ---------------------------------------------------------------------------
+
+
+def closer_count(results: dict, a: str, b: str) -> tuple[int, list[str]]:
+    """On how many metrics ``a``'s median is strictly closer to the expert's than ``b``'s, and which."""
+    expert = results["Expert"]["metrics"]
+    won = [m for m in METRICS
+           if abs(results[a]["metrics"][m]["median"] - expert[m]["median"])
+           < abs(results[b]["metrics"][m]["median"] - expert[m]["median"])]
+    return len(won), won
+
+
+def compute_targets(results: dict) -> list[dict]:
+    """Each target as {target, goal, shown, met}; met is None when a needed model was skipped."""
+    targets = []
+    for a, b, need, name in (
+        ("NAOMI adversarial", "NAOMI pretrain", 3, "NAOMI adversarial closer to the expert than NAOMI pretrain-only"),
+        ("NAOMI pretrain", "SingleRes", 3, "NAOMI pretrain-only closer to the expert than SingleRes (same training)"),
+        ("NAOMI adversarial", "SingleRes", 3, "NAOMI adversarial closer to the expert than SingleRes"),
+    ):
+        goal = f">= {need} of {len(METRICS)} metrics"
+        if a not in results or b not in results:
+            targets.append({"target": name, "goal": goal, "shown": "skipped", "met": None})
+            continue
+        count, won = closer_count(results, a, b)
+        targets.append({"target": name, "goal": goal,
+                        "shown": f"{count} of {len(METRICS)} ({', '.join(won) or 'none'})", "met": count >= need})
+    return targets
+
+
+# ---------------------------------------------------------------------------
+# Command line
+# ---------------------------------------------------------------------------
+
+
+def parse_args(argv=None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
+                                formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    p.add_argument("--n", type=int, default=1000, help="test plays (fresh seed 2019, paper masks 40-49 of 50 missing)")
+    p.add_argument("--k", type=int, default=10, help="neighbours of the KNN baseline (fixed, not tuned on the test set)")
+    p.add_argument("--samples", type=int, default=20, help="samples per play for the diversity table")
+    p.add_argument("--diversity-n", type=int, default=1000,
+                   help="plays (the first ones of the test set) for the diversity table; at most --n")
+    p.add_argument("--seed", type=int, default=0, help="seed of the torch generator that draws the samples")
+    p.add_argument("--checkpoint-dir", type=Path, default=None,
+                   help="folder holding court-singleres.pt, court-naomi-pretrain.pt and court-naomi-adversarial.pt "
+                        "(default: the shipped checkpoints in naomi_lite/checkpoints)")
+    p.add_argument("--device", default="auto", help="'auto' (CUDA if available, else CPU), 'cpu' or 'cuda'")
+    p.add_argument("--threads", type=int, default=0, help="torch CPU threads (0 = torch's default)")
+    p.add_argument("--batch-size", type=int, default=256, help="sequences per impute call")
+    p.add_argument("--json", type=Path, default=None, help="also write the results to this JSON file")
+    args = p.parse_args(argv)
+    for name in ("n", "k", "batch_size", "diversity_n"):
+        if getattr(args, name) < 1:
+            p.error(f"--{name.replace('_', '-')} must be at least 1")
+    if args.samples < 2:
+        p.error("--samples must be at least 2 (diversity compares pairs of samples)")
+    if args.threads < 0 or args.seed < 0:
+        p.error("--threads and --seed must be >= 0")
+    if args.checkpoint_dir is not None and not args.checkpoint_dir.is_dir():
+        p.error(f"--checkpoint-dir {args.checkpoint_dir} is not a folder")
+    args.diversity_n = min(args.diversity_n, args.n)
+    return args
+
+
+def main(argv=None) -> int:
+    args = parse_args(argv)
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    try:
+        device = naomi_lite.get_device(args.device)
+    except (TypeError, ValueError) as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    info = print_header("court plays (paper Figure 6): pretraining vs adversarial imitation", device)
+
+    x = dataset(n_train=0, n_test=args.n, seed=TEST_SEED)[1]  # (N, 50, 10)
+    mask = paper_mask(args.n, T, MISSING, seed=TEST_SEED + 1)  # (N, 50) True = observed
+    train_x = dataset(n_train=N_TRAIN, n_test=0, seed=0)[0]  # (10000, 50, 10), the models' training plays; KNN only
+    missing = (~mask).sum(1)
+    print(f"test set   {args.n} plays x {T} steps, seed {TEST_SEED}, paper masks "
+          f"({missing.min()}-{missing.max()} missing per play, mean {missing.mean():.1f})")
+    print(f"KNN        k={args.k} over {len(train_x)} training plays (data_gen.court.dataset(seed=0))")
+    print(f"samples    Gaussian models: one sample per play (torch generator seed {args.seed}); "
+          f"diversity over {args.samples} samples for the first {args.diversity_n} plays")
+
+    methods = {"Expert": (lambda: x, None),
+               "Linear": (lambda: linear_interpolate(x, mask), None),
+               "KNN": (lambda: knn_impute(x, mask, train_x, k=args.k), None)}
+    models = {}
+    for label, ckpt, kind in MODELS:
+        model, path = load_model(ckpt, kind, args.checkpoint_dir, device)
+        if model is not None:
+            models[label] = model
+            methods[label] = (lambda model=model: impute_samples(model, x, mask, args.batch_size, args.seed),
+                              (model, path))
+
+    results = {}
+    for label, (impute, loaded) in methods.items():
+        start = time.perf_counter()
+        pred = np.asarray(impute(), dtype=np.float64)
+        seconds = time.perf_counter() - start
+        if not np.isfinite(pred).all():
+            print(f"warning: {label} produced NaN or inf; skipped")
+            continue
+        results[label] = {"metrics": summarize(pred), "impute_seconds": seconds}
+        if loaded is not None:
+            model, path = loaded
+            meta = getattr(model, "meta", {})
+            results[label]["checkpoint"] = {"path": str(path), "config": model.config.to_dict(),
+                                            **{k: meta[k] for k in ("command", "minutes") if k in meta}}
+
+    names = {"trajectory_length": "trajectory length", "out_of_bound_rate": "out-of-bound rate",
+             "step_change": "step change", "path_difference": "path difference", "player_distance": "player distance"}
+    print("\n== metrics: median [25th, 75th percentile] over test plays (closer to the expert is better) ==")
+    print_table(["method"] + [names[m] for m in METRICS],
+                [[label] + [fmt(r["metrics"][m], sci=m in SCI) for m in METRICS] for label, r in results.items()])
+
+    expert = results["Expert"]["metrics"]
+    print("\n== |median - expert median| (smaller is closer to the expert) ==")
+    print_table(["method"] + [names[m] for m in METRICS],
+                [[label] + [f"{abs(r['metrics'][m]['median'] - expert[m]['median']):.2e}" for m in METRICS]
+                 for label, r in results.items() if label != "Expert"])
+
+    div = {}
+    xd, md = x[: args.diversity_n], mask[: args.diversity_n]
+    for label, model in models.items():
+        start = time.perf_counter()
+        v = diversity(model, xd, md, args.samples, args.batch_size, args.seed + 1)
+        div[label] = {"mean": float(v.mean()), **court_metrics.summarize_quartiles(v),
+                      "seconds": time.perf_counter() - start}
+    if div:
+        print(f"\n== diversity: mean pairwise distance between {args.samples} samples at the missing steps "
+              f"({args.diversity_n} plays; normalized units, x50 for feet; Linear and KNN: 0) ==")
+        print_table(["method", "mean", "median [25th, 75th]", "in feet (mean)", "seconds"],
+                    [[label, f"{d['mean']:.4f}", fmt(d), f"{50 * d['mean']:.2f}", f"{d['seconds']:.1f}"]
+                     for label, d in div.items()])
+
+    print(f"\n== impute time for {args.n} plays ({device}, batch {args.batch_size} for the models) ==")
+    print_table(["method", "seconds", "ms per play"],
+                [[label, f"{r['impute_seconds']:.3f}", f"{1000 * r['impute_seconds'] / args.n:.2f}"]
+                 for label, r in results.items() if label != "Expert"])
+
+    targets = compute_targets(results)
+    print("\n== targets ==")
+    print_table(["target", "goal", "measured", "result"],
+                [[t["target"], t["goal"], t["shown"],
+                  "MET" if t["met"] else ("NOT MET" if t["met"] is not None else "SKIPPED (model not evaluated)")]
+                 for t in targets])
+
+    if args.json:
+        args.json.parent.mkdir(parents=True, exist_ok=True)
+        out = {"info": info, "options": {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(args).items()},
+               "test_set": {"n": args.n, "seed": TEST_SEED, "mask_seed": TEST_SEED + 1,
+                            "missing_min": int(missing.min()), "missing_max": int(missing.max())},
+               "methods": results, "diversity": div, "targets": targets}
+        args.json.write_text(json.dumps(out, indent=2) + "\n")
+        print(f"wrote {args.json}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
