@@ -12,9 +12,9 @@ zig-zag: their step sizes change about 13 times more than real ones), and meanwh
 generator exploits whatever the half-trained critic rewards: in our runs with it the
 imputed paths grew longer and more jagged on every check (validation medians of the
 trajectory length 2.3 -> 5.4, expert 0.68; see benchmarks/README.md). So by default this
-script passes ``train_adversarial`` a :class:`StepDiscriminator`: the same GRU
-discriminator, fed each position together with its step from the previous position
-(scaled by ``--step-scale``). It still scores D(s_t, x_{t+1}), since the step
+script (like ``train_adversarial`` itself) uses ``naomi_lite.adversarial.StepDiscriminator``:
+the same GRU discriminator, fed each position together with its step from the previous
+position (scaled by ``--step-scale``, ``AdversarialConfig.step_scale``). It still scores D(s_t, x_{t+1}), since the step
 x_{t+1} - x_t is a function of the state and the action. ``--step-scale 0`` uses the
 package's positions-only discriminator. The checkpoint's ``meta`` holds the command,
 the wall time, the ``AdversarialConfig``, the per-iteration history (p_expert,
@@ -40,24 +40,11 @@ import torch
 
 import naomi_lite
 from naomi_lite import court_metrics
-from naomi_lite.adversarial import AdversarialConfig, Discriminator, train_adversarial
+from naomi_lite.adversarial import AdversarialConfig, train_adversarial
 from naomi_lite.checkpoints import save
 from naomi_lite.masks import paper_mask
 from naomi_lite.paths import CHECKPOINT_DIR
 from naomi_lite.train import court_data
-
-
-class StepDiscriminator(Discriminator):
-    """``Discriminator`` that reads [x_t, scale * (x_t - x_{t-1})] at every step (the step at t = 0 is 0)."""
-
-    def __init__(self, dim: int, hidden: int, scale: float):
-        super().__init__(2 * dim, hidden)
-        self.scale = float(scale)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        """Logits (B, T-1) for the steps t -> t+1 of x (B, T, D)."""
-        step = torch.cat([torch.zeros_like(x[:, :1]), x[:, 1:] - x[:, :-1]], dim=1)  # (B, T, D)
-        return super().forward(torch.cat([x, self.scale * step], dim=-1))  # GRU over (B, T, 2D)
 
 
 def validation_medians(model, x: np.ndarray, mask: np.ndarray, seed: int = 0) -> dict:
@@ -77,9 +64,6 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--n-train", type=int, default=10_000, help="training plays (data_gen.court.dataset(seed=0))")
     p.add_argument("--n-val", type=int, default=500, help="validation plays for the before/after metrics in meta")
     p.add_argument("--threads", type=int, default=0, help="torch CPU threads (0 = torch's default)")
-    p.add_argument("--step-scale", type=float, default=30.0,
-                   help="StepDiscriminator: weight of the step x_t - x_{t-1} next to the position "
-                        "(a typical step is about 0.014 units); 0 = the package's positions-only Discriminator")
     defaults = AdversarialConfig()
     for f in fields(AdversarialConfig):
         if f.name in ("missing", "progress"):
@@ -106,15 +90,14 @@ def main(argv=None) -> int:
     val_mask = paper_mask(len(val_x), val_x.shape[1], cfg.missing, seed=1)  # as the trainer's validation masks
     before = validation_medians(model, val_x, val_mask)
     naomi_lite.set_seed(cfg.seed)  # the discriminator's initial weights
-    disc = StepDiscriminator(train_x.shape[-1], cfg.disc_hidden, args.step_scale) if args.step_scale else None
-    model, _, history = train_adversarial(model, train_x, cfg, disc=disc)
+    model, _, history = train_adversarial(model, train_x, cfg)  # StepDiscriminator unless --step-scale 0
     minutes = (time.time() - start) / 60
     after = validation_medians(model, val_x, val_mask)
     expert = {k: float(np.median(v)) for k, v in court_metrics.court_metrics(val_x).items()}
     meta = {"command": "python benchmarks/train_court_adversarial.py " + " ".join(argv if argv is not None else sys.argv[1:]),
             "minutes": round(minutes, 1), "init": str(args.init), "n_train": args.n_train,
             "adversarial_config": {k: (list(v) if isinstance(v, tuple) else v) for k, v in asdict(cfg).items()},
-            "discriminator": (f"StepDiscriminator(step_scale={args.step_scale})" if args.step_scale
+            "discriminator": (f"StepDiscriminator(step_scale={cfg.step_scale})" if cfg.step_scale
                               else "naomi_lite.adversarial.Discriminator"),
             "history": {k: history.column(k) for k in ("iteration", "p_expert", "p_model", "d_loss", "g_loss", "g_updated")},
             "validation_medians": {"expert": expert, "before": before, "after": after, "n": len(val_x)},

@@ -30,7 +30,7 @@ from torch import nn
 from tqdm.auto import tqdm
 
 from .masks import paper_mask
-from .models import Imputer, step_loss
+from .models import Imputer, imputed_loss
 from .runtime import get_device, set_seed
 
 
@@ -39,6 +39,7 @@ class AdversarialConfig:
     """Everything one adversarial run needs; defaults show an effect within CPU minutes."""
 
     disc_hidden: int = 128      # discriminator GRU width (paper §4: a 1-layer GRU)
+    step_scale: float = 30.0    # the critic also reads each step x_t - x_{t-1} times this (0 = positions only)
     d_pretrain_steps: int = 100 # phase 1: discriminator updates against the pretrained generator
     iterations: int = 200       # phase 2: generator iterations
     d_steps: int = 3            # discriminator updates per iteration
@@ -46,7 +47,7 @@ class AdversarialConfig:
     g_lr: float = 1e-4          # generator (NAOMI) learning rate
     d_lr: float = 1e-3          # discriminator learning rate
     fool_limit: float = 0.6     # skip the generator update when D already rates imputed steps above this
-    nll_weight: float = 0.0     # optional teacher-forced NLL term added to the generator loss
+    nll_weight: float = 0.0     # optional NLL of the truth (on the imputed steps) added to the generator loss
     clip: float = 1.0           # gradient-norm clipping for both networks
     missing: tuple = (40, 49)   # paper masks for the court data (§4.2): 40-49 of 50 steps missing
     seed: int = 0
@@ -63,6 +64,8 @@ class AdversarialConfig:
         for name in ("g_lr", "d_lr", "clip"):
             if not float(getattr(self, name)) > 0:
                 raise ValueError(f"{name} must be positive, got {getattr(self, name)!r}")
+        if self.step_scale < 0:
+            raise ValueError(f"step_scale must be >= 0, got {self.step_scale!r}")
         if not 0 < self.fool_limit <= 1:
             raise ValueError(f"fool_limit must be in (0, 1], got {self.fool_limit!r}")
         self.missing = tuple(self.missing)
@@ -87,6 +90,34 @@ class Discriminator(nn.Module):
     def prob_real(self, x: torch.Tensor) -> torch.Tensor:
         """Mean probability, per sequence, that its steps are the expert's: (B, T, D) -> (B,)."""
         return torch.sigmoid(self(x)).mean(-1)
+
+
+class StepDiscriminator(Discriminator):
+    """A ``Discriminator`` that reads [x_t, scale * (x_t - x_{t-1})] at every step (the step at t = 0 is 0).
+
+    Sampled plays give themselves away mostly in their steps (fresh noise at every step
+    makes them zig-zag), and steps are small next to positions, so a positions-only GRU
+    must first learn to take differences. Handing it the scaled steps lets the critic see
+    the zig-zag at once; it is still a D(s_t, x_{t+1}), since the step is a function of the
+    state and the action. On the court data the positions-only critic made adversarial
+    training harmful (``benchmarks/README.md``). Taught in ``06_adversarial_imitation.ipynb``.
+    """
+
+    def __init__(self, dim: int, hidden: int = 128, scale: float = 30.0):
+        super().__init__(2 * dim, hidden)
+        self.scale = float(scale)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """Logits (B, T-1) for the steps t -> t+1 of x (B, T, D)."""
+        step = torch.cat([torch.zeros_like(x[:, :1]), x[:, 1:] - x[:, :-1]], dim=1)  # (B, T, D)
+        return super().forward(torch.cat([x, self.scale * step], dim=-1))  # GRU over (B, T, 2D)
+
+
+def make_discriminator(dim: int, cfg: "AdversarialConfig") -> Discriminator:
+    """The critic ``cfg`` asks for: step-aware when ``cfg.step_scale > 0``, else positions only."""
+    if cfg.step_scale > 0:
+        return StepDiscriminator(dim, cfg.disc_hidden, cfg.step_scale)
+    return Discriminator(dim, cfg.disc_hidden)
 
 
 def discriminator_loss(disc: Discriminator, expert: torch.Tensor, imputed: torch.Tensor) -> torch.Tensor:
@@ -127,7 +158,7 @@ def train_adversarial(model: Imputer, train_x: np.ndarray, cfg: AdversarialConfi
     N, T, D = x_all.shape
     if D != model.config.dim:
         raise ValueError(f"the model takes dim={model.config.dim} values per step but the data have {D}")
-    disc = (disc or Discriminator(D, cfg.disc_hidden)).to(device)
+    disc = (disc or make_discriminator(D, cfg)).to(device)
     g_opt = torch.optim.Adam(model.parameters(), lr=cfg.g_lr)
     d_opt = torch.optim.Adam(disc.parameters(), lr=cfg.d_lr)
     rng = np.random.default_rng(cfg.seed)
@@ -163,10 +194,8 @@ def train_adversarial(model: Imputer, train_x: np.ndarray, cfg: AdversarialConfi
             p_real = disc.prob_real(expert).mean().item()
         updated = p_fake < cfg.fool_limit
         g_loss = F.binary_cross_entropy_with_logits(fake_logits, torch.ones_like(fake_logits))
-        if cfg.nll_weight:
-            missing = (~mask).to(expert.dtype)
-            nll = (step_loss(out.mean, out.std, expert) * missing).sum() / missing.sum().clamp(min=1)
-            g_loss = g_loss + cfg.nll_weight * nll
+        if cfg.nll_weight:  # NLL of the truth under the decoder's Gaussians along this imputation
+            g_loss = g_loss + cfg.nll_weight * imputed_loss(out, expert, mask)
         if updated:  # the generator moves only while D is not fooled too easily
             g_opt.zero_grad(set_to_none=True)
             g_loss.backward()

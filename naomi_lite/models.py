@@ -33,6 +33,14 @@ def step_loss(mean: torch.Tensor, std: torch.Tensor | None, target: torch.Tensor
     return (0.5 * ((target - mean) / std) ** 2 + torch.log(std)).sum(-1)
 
 
+def imputed_loss(out: Imputation, x: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    """Mean per-step loss over the imputed (missing) steps only; observed steps carry no prediction."""
+    missing = ~mask  # (B, T)
+    std = None if out.std is None else torch.where(missing.unsqueeze(-1), out.std, torch.ones_like(out.std))
+    per_step = step_loss(out.mean, std, x)  # (B, T), finite everywhere (std 1 where nothing was predicted)
+    return (per_step * missing.to(x.dtype)).sum() / missing.sum().clamp(min=1)
+
+
 class Imputer(nn.Module):
     """What every generator shares: the config, the device and the ``impute`` contract."""
 
@@ -82,9 +90,7 @@ class Imputer(nn.Module):
         Taught in ``05_pretraining.ipynb``.
         """
         out = self.run(x, mask)
-        missing = (~mask).to(x.dtype)  # (B, T)
-        per_step = step_loss(out.mean, out.std, x)  # (B, T)
-        return (per_step * missing).sum() / missing.sum().clamp(min=1)
+        return imputed_loss(out, x, mask)
 
     def save(self, path) -> None:
         """Write a checkpoint (config, state_dict, kit version). Taught in ``05_pretraining.ipynb``."""

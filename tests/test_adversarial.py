@@ -58,3 +58,12 @@ def test_deterministic_models_and_bad_settings_are_refused():
         AdversarialConfig(fool_limit=0)
     with pytest.raises(ValueError, match="d_steps"):
         AdversarialConfig(d_steps=0)
+
+
+def test_step_discriminator_sees_the_steps_and_is_the_default():
+    from naomi_lite.adversarial import StepDiscriminator, make_discriminator
+
+    disc = make_discriminator(3, AdversarialConfig(disc_hidden=8, progress=False))
+    assert isinstance(disc, StepDiscriminator) and disc(torch.randn(2, 6, 3)).shape == (2, 5)
+    plain = make_discriminator(3, AdversarialConfig(disc_hidden=8, step_scale=0, progress=False))
+    assert type(plain) is Discriminator

@@ -166,3 +166,12 @@ def test_config_rejects_bad_values():
         NAOMIConfig(model="transformer")
     with pytest.raises(ValueError, match="hidden"):
         NAOMIConfig(hidden=0)
+
+
+def test_gaussian_free_running_loss_is_finite():
+    model = small(gaussian=True)
+    x = torch.randn(4, 30, 2)
+    mask = random_masks(4, 30)
+    loss = model.free_running_loss(x, mask)
+    assert torch.isfinite(loss)
+    loss.backward()
