@@ -75,7 +75,7 @@ def git_commit() -> str:
 
 
 def print_header(title: str, device: torch.device) -> dict:
-    """Print (and return) what the numbers depend on: device, versions, threads, date."""
+    """Print (and return) what the numbers depend on: device, versions, threads, date, load."""
     info = {
         "date": datetime.datetime.now().astimezone().isoformat(timespec="seconds"),
         "device": str(device) + (f" ({torch.cuda.get_device_name(device)})" if device.type == "cuda" else ""),
@@ -85,10 +85,14 @@ def print_header(title: str, device: torch.device) -> dict:
         "python": platform.python_version(),
         "cpu": f"{platform.processor() or platform.machine()}, {os.cpu_count()} logical cores",
         "threads": torch.get_num_threads(),
+        "load_average": " ".join(f"{v:.2f}" for v in os.getloadavg()) if hasattr(os, "getloadavg") else "n/a",
     }
     print(f"== {title} ==")
     for key, value in info.items():
-        print(f"{key:11s} {value}")
+        print(f"{key:12s} {value}")
+    if hasattr(os, "getloadavg") and os.getloadavg()[0] > (os.cpu_count() or 1):
+        print("note: the 1-minute load average exceeds the core count: other processes compete for the CPU, "
+              "so timings are slower and noisier (and more than 1 thread can be much slower)")
     return info
 
 
@@ -231,9 +235,9 @@ def main(argv=None) -> int:
     x, mask = billiards_test_set(n=args.n)  # (N, 200, 2), (N, 200)
     train_x = billiards_data(4000, 500, seed=0)[0]  # (4000, 200, 2), for KNN only
     missing = (~mask).sum(1)
-    print(f"test set   {args.n} sequences x {x.shape[1]} steps, seed {TEST_SEED}, paper masks "
+    print(f"test set     {args.n} sequences x {x.shape[1]} steps, seed {TEST_SEED}, paper masks "
           f"({missing.min()}-{missing.max()} missing per sequence, mean {missing.mean():.1f})")
-    print(f"KNN        k={args.k} over {len(train_x)} training trajectories (billiards_data(4000, 500, seed=0))")
+    print(f"KNN          k={args.k} over {len(train_x)} training trajectories (billiards_data(4000, 500, seed=0))")
 
     methods = {"Ground truth": (lambda: x, None),
                "Linear": (lambda: linear_interpolate(x, mask), None),

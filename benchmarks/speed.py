@@ -37,7 +37,6 @@ import sys
 import time
 from pathlib import Path
 
-import numpy as np
 import torch
 
 import naomi_lite
@@ -151,6 +150,9 @@ def print_header(title: str, device: torch.device) -> dict:
     print(f"== {title} ==")
     for key, value in info.items():
         print(f"{key:13s} {value}")
+    if hasattr(os, "getloadavg") and os.getloadavg()[0] > (os.cpu_count() or 1):
+        print("note: the 1-minute load average exceeds the core count: other processes compete for the CPU, "
+              "so timings are slower and noisier (and more than 1 thread can be much slower)")
     return info
 
 
@@ -225,13 +227,12 @@ def bench_imputation(args, device) -> dict:
 
     rows = min(args.single_rows, args.batch)
     x, m = x_all[:rows], m_all[:rows]
-    model.impute(x[:1], m[:1])  # warm-up
-    sync(device)
-    start = time.perf_counter()
-    for i in range(rows):
-        model.impute(x[i : i + 1], m[i : i + 1])
-    sync(device)
-    per_row = (time.perf_counter() - start) / rows
+
+    def one_at_a_time():
+        for i in range(rows):
+            model.impute(x[i : i + 1], m[i : i + 1])
+
+    per_row = median_time(one_at_a_time, device, args.repeats) / rows
     t_loop = per_row * args.batch
     t_batched = times[args.batch]
 
