@@ -57,12 +57,15 @@ def read(path) -> dict:
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"no checkpoint at {path}")
+    if not zipfile.is_zipfile(path):
+        raise CheckpointError(f"{path} is not a readable checkpoint (truncated or corrupt?): "
+                              f"torch.save writes a zip archive, and this file is not one")
     try:
         payload = torch.load(path, map_location="cpu", weights_only=True)
     except pickle.UnpicklingError as err:
         raise CheckpointError(f"{path} holds objects other than tensors and plain values, and was refused "
                               f"(weights_only=True never runs code from a file): {str(err).splitlines()[0]}") from err
-    except (RuntimeError, EOFError, zipfile.BadZipFile, OSError) as err:
+    except (RuntimeError, EOFError, KeyError, ValueError, zipfile.BadZipFile, OSError) as err:
         raise CheckpointError(f"{path} is not a readable checkpoint (truncated or corrupt?): "
                               f"{str(err).splitlines()[0]}") from err
     if not isinstance(payload, dict) or payload.get("kit") != KIT:

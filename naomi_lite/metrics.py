@@ -6,15 +6,16 @@ each compared with the value on the ground truth ("expert"):
 1. ``l2_missing``: L2 error on the missing steps;
 2. ``sinuosity``: are the paths between reflections straight? (expert 1.00);
 3. ``step_change``: is the speed unchanging? (expert 1.59e-3 in the paper);
-4. ``reflection_distance``: does the ball turn at a wall? (expert 0.018).
+4. ``reflection_distance``: does the ball turn at a wall? (expert 0.018 in the paper).
 
 Sources. The paper (§4.1, Figure 4, Table 1) names the metrics but gives no formulas.
 The original code (github.com/felixykliu/NAOMI, ``helpers.py``, ``draw_and_stats``)
 defines only the average step-size change, as the mean of |‖v_{t+1}‖ - ‖v_t‖|, which
 we follow. Neither the paper nor the published code defines sinuosity or the
-reflection distance, so those two are our own definitions, chosen so that the
-ground truth of ``data_gen.billiards`` scores sinuosity ~1.00 and reflection distance
-~0.018 as in the paper (see each docstring and ``02_masking.ipynb``).
+reflection distance, so those two are our own definitions. On the ground truth of
+``data_gen.billiards`` they give sinuosity ~1.00, as in the paper, and reflection
+distance ~0.011 (the paper: 0.018; its exact definition is unknown, so the two numbers
+are not directly comparable). See each docstring and ``02_masking.ipynb``.
 
 Conventions. Every metric accepts NumPy arrays or torch tensors of shape (N, T, D)
 (D = 2 for billiards) and returns one value per sequence, a float64 array of shape

@@ -52,6 +52,14 @@ def test_truncated_file_is_reported(tmp_path):
         load(path)
 
 
+@pytest.mark.parametrize("content", [b"hello\n", b"garbage", b""])
+def test_non_checkpoint_files_are_reported(tmp_path, content):
+    path = tmp_path / "t.pt"
+    path.write_bytes(content)
+    with pytest.raises(CheckpointError, match="not a readable checkpoint"):
+        load(path)
+
+
 def test_foreign_file_and_mismatches_are_named(tmp_path):
     other = tmp_path / "other.pt"
     torch.save({"weights": torch.zeros(3)}, other)
