@@ -1,5 +1,4 @@
 """Tests for linear interpolation and KNN imputation in naomi_lite/baselines.py."""
-import time
 
 import numpy as np
 import pytest
@@ -67,12 +66,13 @@ def test_linear_errors():
         linear_interpolate(np.zeros(3), [1, 1, 1])
 
 
-def test_linear_is_fast():
+def test_linear_handles_a_full_test_set():
+    # Speed is a benchmark matter (benchmarks/billiards_accuracy.py prints impute times); here: correctness at size.
     x = np.random.default_rng(0).normal(size=(1000, 200, 2))
     mask = paper_mask(1000, seed=0)
-    start = time.perf_counter()
-    linear_interpolate(x, mask)
-    assert time.perf_counter() - start < 1.0
+    out = linear_interpolate(x, mask)
+    assert np.isfinite(out).all()
+    np.testing.assert_array_equal(out[mask], x[mask])
 
 
 # --- knn_impute -------------------------------------------------------------
