@@ -40,7 +40,8 @@ class AdversarialConfig:
 
     disc_hidden: int = 128      # discriminator GRU width (paper §4: a 1-layer GRU)
     step_scale: float = 30.0    # the critic also reads each step x_t - x_{t-1} times this (0 = positions only)
-    d_pretrain_steps: int = 100 # phase 1: discriminator updates against the pretrained generator
+    d_pretrain_steps: int = 100 # phase 1: at most this many discriminator updates against the pretrained generator ...
+    separation: float = 0.5     # ... stopping early once mean p_expert - p_model on a batch reaches this
     iterations: int = 200       # phase 2: generator iterations
     d_steps: int = 3            # discriminator updates per iteration
     batch_size: int = 64
@@ -64,6 +65,8 @@ class AdversarialConfig:
         for name in ("g_lr", "d_lr", "clip"):
             if not float(getattr(self, name)) > 0:
                 raise ValueError(f"{name} must be positive, got {getattr(self, name)!r}")
+        if not 0 < self.separation <= 1:
+            raise ValueError(f"separation must be in (0, 1], got {self.separation!r}")
         if self.step_scale < 0:
             raise ValueError(f"step_scale must be >= 0, got {self.step_scale!r}")
         if not 0 < self.fool_limit <= 1:
@@ -138,6 +141,7 @@ class AdversarialHistory:
     """Per iteration: D's mean probability on expert and on imputed sequences, losses, and whether G moved."""
 
     rows: list = field(default_factory=list)
+    pretrain_steps: int = 0  # discriminator updates spent before it separated expert from imputed
 
     def column(self, key: str) -> list:
         return [r[key] for r in self.rows]
@@ -170,22 +174,27 @@ def train_adversarial(model: Imputer, train_x: np.ndarray, cfg: AdversarialConfi
         mask = torch.as_tensor(paper_mask(len(idx), T, cfg.missing, seed=int(rng.integers(2**31))), device=device)
         return x_all[idx], mask  # (B, T, D), (B, T): a different mask for every sequence
 
-    def d_update() -> float:
+    def d_update() -> tuple[float, float]:
+        """One discriminator step; returns its loss and the gap p_expert - p_model it saw before the step."""
         expert, mask = batch()
         with torch.no_grad():
             imputed = model.run(expert, mask, sample=True, generator=gen).values  # (B, T, D)
+            gap = (disc.prob_real(expert).mean() - disc.prob_real(imputed).mean()).item()
         loss = discriminator_loss(disc, expert, imputed)
         d_opt.zero_grad(set_to_none=True)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(disc.parameters(), cfg.clip)
         d_opt.step()
-        return loss.item()
+        return loss.item(), gap
 
     model.train()
+    history.pretrain_steps = 0
     for _ in tqdm(range(cfg.d_pretrain_steps), desc="discriminator pretraining", disable=not cfg.progress, leave=False):
-        d_update()
+        if d_update()[1] >= cfg.separation:  # pretrain "until it separates" (the original schedule)
+            break
+        history.pretrain_steps += 1
     for it in tqdm(range(cfg.iterations), desc="adversarial", disable=not cfg.progress, leave=False):
-        d_loss = float(np.mean([d_update() for _ in range(cfg.d_steps)]))
+        d_loss = float(np.mean([d_update()[0] for _ in range(cfg.d_steps)]))
         expert, mask = batch()
         out = model.run(expert, mask, sample=True, generator=gen)  # differentiable through the samples
         fake_logits = disc(out.values)  # (B, T-1)
