@@ -154,6 +154,33 @@ class History:
         return [r[key] for r in self.rows]
 
 
+def training_history(meta: dict) -> dict:
+    """A checkpoint's whole training history, following ``meta["previous"]`` back through continued runs.
+
+    Returns lists ``epoch``, ``phase``, ``loss``, ``val_l2`` and ``seconds``, with epochs and
+    seconds counted from the first run. A continued run's "init" row (the loaded model
+    evaluated again) is dropped. Taught in ``05_pretraining.ipynb``.
+    """
+    chain = []
+    while meta:
+        chain.append(meta)
+        meta = meta.get("previous", {})
+    out = {k: [] for k in ("epoch", "phase", "loss", "val_l2", "seconds")}
+    for run in reversed(chain):
+        h, phases = run["history"], run["phases"]
+        epoch0 = out["epoch"][-1] if out["epoch"] else 0
+        sec0 = out["seconds"][-1] if out["seconds"] else 0.0
+        for i, phase in enumerate(phases):
+            if phase == "init" and out["epoch"]:
+                continue
+            out["epoch"].append(epoch0 + h["epoch"][i])
+            out["phase"].append(phase)
+            out["loss"].append(h["loss"][i])
+            out["val_l2"].append(h["val_l2"][i])
+            out["seconds"].append(sec0 + h["seconds"][i])
+    return out
+
+
 def train(cfg: TrainConfig, model: Imputer | None = None) -> tuple[Imputer, History]:
     """Train (or continue training ``model``) and return the best model by validation L2, and the history.
 

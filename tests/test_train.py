@@ -47,3 +47,16 @@ def test_cli_writes_a_checkpoint_and_refuses_to_overwrite(tmp_path):
     assert again.returncode == 2 and "--force" in again.stderr
     bad = subprocess.run(cmd[:-2] + ["--batch-size", "0", "--out", str(tmp_path / "x.pt")], capture_output=True, text=True)
     assert bad.returncode == 2 and "batch_size" in bad.stderr
+
+
+def test_training_history_follows_continued_runs():
+    from naomi_lite.train import training_history
+
+    first = {"history": {"epoch": [0, 1, 2], "loss": [float("nan"), 1.0, 0.5], "val_l2": [0.9, 0.5, 0.4],
+                         "seconds": [0.0, 10.0, 20.0]}, "phases": ["init", "teacher-forced", "free-running"]}
+    second = {"history": {"epoch": [0, 1], "loss": [float("nan"), 0.3], "val_l2": [0.4, 0.3], "seconds": [0.0, 5.0]},
+              "phases": ["init", "free-running"], "previous": first}
+    h = training_history(second)
+    assert h["epoch"] == [0, 1, 2, 3]
+    assert h["phase"] == ["init", "teacher-forced", "free-running", "free-running"]
+    assert h["val_l2"] == [0.9, 0.5, 0.4, 0.3] and h["seconds"][-1] == 25.0
