@@ -40,6 +40,8 @@ from pathlib import Path
 
 import numpy as np
 
+from .cli import add_dataset_arguments, run_dataset
+
 RADIUS = 0.1172  # ball radius; the table is [-1, 1]^2
 BOX = 1.0 - RADIUS  # the ball centre stays in [-BOX, BOX]^2
 SPEED_RANGE = (0.0018, 0.1075)  # constant speed per sequence, uniform in this range (distance per step)
@@ -323,50 +325,12 @@ def path_speeds(x, radius: float = RADIUS) -> np.ndarray:
 # ---------------------------------------------------------------------------
 
 
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {value}")
-    return value
-
-
-def _non_negative_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a non-negative integer, got {text!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"expected a non-negative integer, got {value}")
-    return value
-
-
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Register the ``billiards`` subcommand's options on ``parser``."""
-    parser.add_argument("--n-train", type=_positive_int, default=N_TRAIN, help=f"training sequences (default {N_TRAIN}, as in the paper)")
-    parser.add_argument("--n-test", type=_positive_int, default=N_TEST, help=f"test sequences (default {N_TEST}, as in the paper)")
-    parser.add_argument("--T", dest="T", type=_positive_int, default=T_DEFAULT, help=f"steps per sequence (default {T_DEFAULT})")
-    parser.add_argument("--seed", type=_non_negative_int, default=0, help="random seed (default 0)")
-    parser.add_argument("--out", type=Path, default=None,
-                        help="output .npz file (default: <data_dir>/billiards.npz, see naomi_lite.paths.data_dir)")
-    parser.add_argument("--force", action="store_true", help="overwrite --out if it already exists")
+    add_dataset_arguments(parser, "billiards", n_train=N_TRAIN, n_test=N_TEST, T=T_DEFAULT, what="sequences",
+                          T_help="steps per sequence")
 
 
 def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     """Generate the dataset described by ``args`` and write it; returns the exit status."""
-    if args.out is None:
-        from naomi_lite.paths import data_dir
-
-        args.out = data_dir() / "billiards.npz"
-    if args.T < 2:
-        parser.error(f"argument --T: must be >= 2, got {args.T}")
-    if args.out.is_dir():
-        parser.error(f"argument --out: {args.out} is a folder; give a file name such as {args.out / 'billiards.npz'}")
-    if args.out.exists() and not args.force:
-        parser.error(f"{args.out} already exists; pass --force to overwrite it")
-    train, test = dataset(args.n_train, args.n_test, seed=args.seed, T=args.T)
-    save_dataset(args.out, train, test)
-    print(f"wrote {args.out}: train {train.shape} {train.dtype}, test {test.shape} {test.dtype} (seed {args.seed})")
-    return 0
+    return run_dataset(args, parser, "billiards", dataset, save_dataset)

@@ -67,6 +67,8 @@ from pathlib import Path
 
 import numpy as np
 
+from .cli import add_dataset_arguments, run_dataset
+
 # ---------------------------------------------------------------------------
 # Court geometry and units
 # ---------------------------------------------------------------------------
@@ -585,51 +587,12 @@ def load_real(path, units: str = "feet", key: str | None = None) -> np.ndarray:
 # ---------------------------------------------------------------------------
 
 
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {value}")
-    return value
-
-
-def _non_negative_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a non-negative integer, got {text!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"expected a non-negative integer, got {value}")
-    return value
-
-
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Register the ``court`` subcommand's options on ``parser``."""
-    parser.add_argument("--n-train", type=_positive_int, default=N_TRAIN, help=f"training plays (default {N_TRAIN})")
-    parser.add_argument("--n-test", type=_positive_int, default=N_TEST, help=f"test plays (default {N_TEST})")
-    parser.add_argument("--T", dest="T", type=_positive_int, default=T_DEFAULT,
-                        help=f"steps per play at {HZ} Hz (default {T_DEFAULT}, as in the paper)")
-    parser.add_argument("--seed", type=_non_negative_int, default=0, help="random seed (default 0)")
-    parser.add_argument("--out", type=Path, default=None,
-                        help="output .npz file (default: <data_dir>/court.npz, see naomi_lite.paths.data_dir)")
-    parser.add_argument("--force", action="store_true", help="overwrite --out if it already exists")
+    add_dataset_arguments(parser, "court", n_train=N_TRAIN, n_test=N_TEST, T=T_DEFAULT, what="plays",
+                          T_help=f"steps per play at {HZ} Hz")
 
 
 def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     """Generate the dataset described by ``args`` and write it; returns the exit status."""
-    if args.out is None:
-        from naomi_lite.paths import data_dir
-
-        args.out = data_dir() / "court.npz"
-    if args.T < 2:
-        parser.error(f"argument --T: must be >= 2, got {args.T}")
-    if args.out.is_dir():
-        parser.error(f"argument --out: {args.out} is a folder; give a file name such as {args.out / 'court.npz'}")
-    if args.out.exists() and not args.force:
-        parser.error(f"{args.out} already exists; pass --force to overwrite it")
-    train, test = dataset(args.n_train, args.n_test, seed=args.seed, T=args.T)
-    save_dataset(args.out, train, test)
-    print(f"wrote {args.out}: train {train.shape} {train.dtype}, test {test.shape} {test.dtype} (seed {args.seed})")
-    return 0
+    return run_dataset(args, parser, "court", dataset, save_dataset)
