@@ -224,10 +224,11 @@ def train(cfg: TrainConfig, model: Imputer | None = None) -> tuple[Imputer, Hist
                 opt.step()
                 losses.append(loss.item())
                 bar.set_postfix(loss=f"{losses[-1]:.4g}")
+            epoch_lr = opt.param_groups[0]["lr"]  # the rate this epoch trained with
             sched.step()
             val = evaluate_l2(model, val_x, val_mask)
             history.add(phase=phase, epoch=epoch, loss=float(np.mean(losses)), val_l2=val,
-                        lr=opt.param_groups[0]["lr"], seconds=time.time() - start)
+                        lr=epoch_lr, seconds=time.time() - start)
             if cfg.verbose:
                 tqdm.write(f"epoch {epoch:3d} {phase:15s} loss {np.mean(losses):.5f} val L2 {val:.4f}"
                            f"{'  *best*' if val < best[0] else ''}  ({time.time() - start:.0f} s)")

@@ -60,3 +60,8 @@ def test_training_history_follows_continued_runs():
     assert h["epoch"] == [0, 1, 2, 3]
     assert h["phase"] == ["init", "teacher-forced", "free-running", "free-running"]
     assert h["val_l2"] == [0.9, 0.5, 0.4, 0.3] and h["seconds"][-1] == 25.0
+
+
+def test_history_records_the_rate_each_epoch_trained_with():
+    _, h = train(TrainConfig(**{**TINY, "lr_decay_every": 1, "fr_epochs": 0}))
+    assert h.rows[1]["lr"] == TINY.get("lr", TrainConfig().lr)
