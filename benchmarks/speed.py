@@ -27,12 +27,9 @@ Usage::
 from __future__ import annotations
 
 import argparse
-import datetime
 import json
 import os
-import platform
 import statistics
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -40,6 +37,7 @@ from pathlib import Path
 import torch
 
 import naomi_lite
+from billiards_accuracy import print_header, print_table  # same folder: shared header and table
 from data_gen.billiards import simulate
 from naomi_lite import NAOMI, NAOMIConfig
 from naomi_lite.masks import paper_mask
@@ -79,46 +77,6 @@ def median_time(fn, device: torch.device, repeats: int, warmup: int = 1) -> floa
         sync(device)
         times.append(CLOCK() - start)
     return statistics.median(times)
-
-
-def print_table(headers: list[str], rows: list[list]) -> None:
-    cells = [[str(c) for c in row] for row in rows]
-    widths = [max(len(h), *(len(r[i]) for r in cells)) for i, h in enumerate(headers)]
-    print("  ".join(h.ljust(w) for h, w in zip(headers, widths)).rstrip())
-    print("  ".join("-" * w for w in widths))
-    for r in cells:
-        print("  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip())
-
-
-def git_commit() -> str:
-    try:
-        out = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True,
-                             cwd=Path(__file__).resolve().parent, timeout=10)
-        return out.stdout.strip() or "unknown"
-    except (OSError, subprocess.SubprocessError):
-        return "unknown"
-
-
-def print_header(title: str, device: torch.device) -> dict:
-    """Print (and return) what the numbers depend on: device, versions, threads, date, load."""
-    info = {
-        "date": datetime.datetime.now().astimezone().isoformat(timespec="seconds"),
-        "device": str(device) + (f" ({torch.cuda.get_device_name(device)})" if device.type == "cuda" else ""),
-        "torch": torch.__version__,
-        "naomi_lite": naomi_lite.__version__,
-        "git_commit": git_commit(),
-        "python": platform.python_version(),
-        "cpu": f"{platform.processor() or platform.machine()}, {os.cpu_count()} logical cores",
-        "threads": torch.get_num_threads(),
-        "load_average": " ".join(f"{v:.2f}" for v in os.getloadavg()) if hasattr(os, "getloadavg") else "n/a",
-    }
-    print(f"== {title} ==")
-    for key, value in info.items():
-        print(f"{key:13s} {value}")
-    if hasattr(os, "getloadavg") and os.getloadavg()[0] > (os.cpu_count() or 1):
-        print("note: the 1-minute load average exceeds the core count: other processes compete for the CPU, "
-              "so timings are slower and noisier (and more than 1 thread can be much slower)")
-    return info
 
 
 def check(name: str, value: float, ok: bool, goal: str) -> dict:
