@@ -37,13 +37,15 @@ import torch
 from tqdm.auto import tqdm
 
 from .config import MODEL_KINDS, NAOMIConfig
-from .masks import paper_mask
+from .masks import forward_mask, paper_mask
 from .metrics import l2_missing
 from .models import Imputer, build_model
 from .runtime import get_device, set_seed
 
 # Per task: values per step, steps, the paper's missing-steps range, and whether the data are
 # stochastic (then the decoder is Gaussian and the losses are negative log-likelihoods).
+TRAIN_MASKS = ("paper", "forward")  # "forward" fine-tunes an imputation model for forward inference (§4.3)
+
 TASKS = {
     "billiards": dict(dim=2, T=200, missing=(180, 195), gaussian=False),  # paper §4.1
     "court": dict(dim=10, T=50, missing=(40, 49), gaussian=True),  # paper §4.2 (synthetic stand-in)
@@ -69,6 +71,7 @@ class TrainConfig:
     lr_decay: float = 0.5       # multiply the learning rate by this ...
     lr_decay_every: int = 10    # ... every this many epochs of a phase
     clip: float = 1.0           # gradient-norm clipping
+    mask: str = "paper"         # training/validation masks: "paper" (§4.1-4.2) or "forward" (§4.3, only step 0 observed)
     missing: tuple = ()         # paper masks: missing steps per sequence (empty = the task's, see TASKS)
     seed: int = 0
     device: str = "auto"
@@ -90,7 +93,15 @@ class TrainConfig:
         for name in ("lr", "fr_lr", "lr_decay", "clip"):
             if not float(getattr(self, name)) > 0:
                 raise ValueError(f"{name} must be positive, got {getattr(self, name)!r}")
+        if self.mask not in TRAIN_MASKS:
+            raise ValueError(f"mask must be one of {TRAIN_MASKS}, got {self.mask!r}")
         self.missing = tuple(self.missing) or TASKS[self.task]["missing"]
+
+    def masks(self, n: int, T: int, seed: int) -> np.ndarray:
+        """(n, T) training or validation masks of the configured kind, one per sequence."""
+        if self.mask == "forward":
+            return forward_mask(n, T, n_observed=1, seed=seed)  # the paper's m_i = 0 for all i >= 1
+        return paper_mask(n, T, self.missing, seed=seed)
 
     def model_config(self) -> NAOMIConfig:
         task = TASKS[self.task]
@@ -189,7 +200,7 @@ def train(cfg: TrainConfig, model: Imputer | None = None) -> tuple[Imputer, Hist
     set_seed(cfg.seed)
     device = get_device(cfg.device)
     train_x, val_x = task_data(cfg.task, cfg.n_train, cfg.n_val, cfg.seed)
-    val_mask = paper_mask(len(val_x), val_x.shape[1], cfg.missing, seed=cfg.seed + 1)
+    val_mask = cfg.masks(len(val_x), val_x.shape[1], seed=cfg.seed + 1)
     model = (model or build_model(cfg.model_config())).to(device)
     if model.config.dim != train_x.shape[-1]:
         raise ValueError(f"the model takes dim={model.config.dim} values per step but {cfg.task} has {train_x.shape[-1]}")
@@ -209,7 +220,7 @@ def train(cfg: TrainConfig, model: Imputer | None = None) -> tuple[Imputer, Hist
         for _ in range(n_epochs):
             epoch += 1
             model.train()
-            masks = paper_mask(len(train_x), train_x.shape[1], cfg.missing, seed=int(rng.integers(2**31)))
+            masks = cfg.masks(len(train_x), train_x.shape[1], seed=int(rng.integers(2**31)))
             masks = torch.as_tensor(masks, device=device)  # (N, T): a different mask for every sequence
             perm = torch.as_tensor(rng.permutation(len(train_x)), device=device)
             losses = []
