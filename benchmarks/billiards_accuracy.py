@@ -42,6 +42,7 @@ import naomi_lite
 from naomi_lite import metrics
 from naomi_lite.baselines import knn_impute, linear_interpolate
 from naomi_lite.checkpoints import CheckpointError
+from naomi_lite.evaluation import billiards_summary, impute_batched
 from naomi_lite.paths import CHECKPOINT_DIR
 from naomi_lite.train import TEST_SEED, billiards_data, billiards_test_set
 
@@ -126,26 +127,6 @@ def load_model(ckpt: str, kind: str, checkpoint_dir: Path | None, device: torch.
     if model.config.model != kind:
         print(f"warning: {path} holds a {model.config.model!r} model, expected {kind!r}")
     return model, path
-
-
-def impute_batched(model, x: np.ndarray, mask: np.ndarray, batch_size: int) -> np.ndarray:
-    return np.concatenate([model.impute(x[i : i + batch_size], mask[i : i + batch_size])
-                           for i in range(0, len(x), batch_size)])
-
-
-def evaluate(pred: np.ndarray, truth: np.ndarray, mask: np.ndarray) -> dict:
-    """Per-metric ``metrics.summarize`` dicts of one method's imputations.
-
-    Reflection distance is summarized over the sequences that have at least one
-    reflection (a sequence without any scores 0, which would flatter the method).
-    """
-    dist, count = metrics.reflection_distance(pred, return_count=True)
-    return {
-        "l2_missing": metrics.summarize(metrics.l2_missing(pred, truth, mask)),
-        "sinuosity": metrics.summarize(metrics.sinuosity(pred)),
-        "step_change": metrics.summarize(metrics.step_change(pred)),
-        "reflection_distance": metrics.summarize(dist, where=count > 0),
-    }
 
 
 # ---------------------------------------------------------------------------
@@ -252,7 +233,7 @@ def main(argv=None) -> int:
         start = time.perf_counter()
         pred = np.asarray(impute(), dtype=np.float64)
         seconds = time.perf_counter() - start
-        results[label] = {"metrics": evaluate(pred, x, mask), "impute_seconds": seconds}
+        results[label] = {"metrics": billiards_summary(pred, x, mask), "impute_seconds": seconds}
         if loaded is not None:
             model, path = loaded
             meta = getattr(model, "meta", {})

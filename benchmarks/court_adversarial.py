@@ -61,7 +61,7 @@ from data_gen.court import dataset
 from naomi_lite import court_metrics
 from naomi_lite.baselines import knn_impute, linear_interpolate
 from naomi_lite.checkpoints import CheckpointError
-from naomi_lite.masks import paper_mask
+from naomi_lite.evaluation import court_summary, court_test_set, impute_batched
 from naomi_lite.paths import CHECKPOINT_DIR
 
 TEST_SEED = 2019  # fresh plays; the shipped models trained on seed 0
@@ -120,13 +120,6 @@ def load_model(ckpt: str, kind: str, checkpoint_dir: Path | None, device: torch.
     return model, path
 
 
-def impute_samples(model, x: np.ndarray, mask: np.ndarray, batch_size: int, seed: int) -> np.ndarray:
-    """One sample per play (``sample=True``), batch by batch with one generator seeded once."""
-    gen = torch.Generator(device=model.device).manual_seed(seed)
-    return np.concatenate([model.impute(x[i : i + batch_size], mask[i : i + batch_size], sample=True, generator=gen)
-                           for i in range(0, len(x), batch_size)])
-
-
 def diversity(model, x: np.ndarray, mask: np.ndarray, n_samples: int, batch_size: int, seed: int) -> np.ndarray:
     """Per play (n,): mean pairwise distance between ``n_samples`` imputations at the missing steps.
 
@@ -146,11 +139,6 @@ def diversity(model, x: np.ndarray, mask: np.ndarray, n_samples: int, batch_size
         missing = ~mb  # (b, T)
         out.append((d * missing[..., None]).sum(axis=(1, 2)) / (5 * missing.sum(axis=1)))  # (b,)
     return np.concatenate(out)
-
-
-def summarize(pred: np.ndarray) -> dict:
-    """Per-metric ``summarize_quartiles`` dicts of one method's imputed plays."""
-    return {k: court_metrics.summarize_quartiles(v) for k, v in court_metrics.court_metrics(pred).items()}
 
 
 # ---------------------------------------------------------------------------
@@ -231,8 +219,7 @@ def main(argv=None) -> int:
         return 2
     info = print_header("court plays (paper Figure 6): pretraining vs adversarial imitation", device)
 
-    x = dataset(n_train=0, n_test=args.n, seed=TEST_SEED)[1]  # (N, 50, 10)
-    mask = paper_mask(args.n, T, MISSING, seed=TEST_SEED + 1)  # (N, 50) True = observed
+    x, mask = court_test_set(args.n, seed=TEST_SEED, missing=MISSING)  # (N, 50, 10), (N, 50) True = observed
     train_x = dataset(n_train=N_TRAIN, n_test=0, seed=0)[0]  # (10000, 50, 10), the models' training plays; KNN only
     missing = (~mask).sum(1)
     print(f"test set   {args.n} plays x {T} steps, seed {TEST_SEED}, paper masks "
@@ -249,7 +236,7 @@ def main(argv=None) -> int:
         model, path = load_model(ckpt, kind, args.checkpoint_dir, device)
         if model is not None:
             models[label] = model
-            methods[label] = (lambda model=model: impute_samples(model, x, mask, args.batch_size, args.seed),
+            methods[label] = (lambda model=model: impute_batched(model, x, mask, args.batch_size, sample=True, seed=args.seed),
                               (model, path))
 
     results = {}
@@ -260,7 +247,7 @@ def main(argv=None) -> int:
         if not np.isfinite(pred).all():
             print(f"warning: {label} produced NaN or inf; skipped")
             continue
-        results[label] = {"metrics": summarize(pred), "impute_seconds": seconds}
+        results[label] = {"metrics": court_summary(pred), "impute_seconds": seconds}
         if loaded is not None:
             model, path = loaded
             meta = getattr(model, "meta", {})

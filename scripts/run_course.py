@@ -28,6 +28,7 @@ import argparse
 import ast
 import datetime
 import html
+import os
 import sys
 import time
 from dataclasses import dataclass, field
@@ -339,6 +340,7 @@ def main(argv: list[str] | None = None) -> int:
 
     out_dir = (args.out or default_reports_dir()).resolve()
     out_dir.mkdir(parents=True, exist_ok=True)
+    os.environ["NAOMI_REPORTS_DIR"] = str(out_dir)  # chapter 07 writes claims.html here (kernels inherit it)
 
     # Each parameter goes only to the chapters that declare it.
     plan = []

@@ -1,0 +1,186 @@
+"""Evaluation behind the paper's results (§4): Figures 4, 6, 8, 9, Tables 1-2, and a claims table.
+
+* ``impute_batched``: impute a large set in batches (means, or seeded samples);
+* ``billiards_summary`` / ``court_summary``: the metrics of Figure 4 (mean, 5th-95th
+  percentile) and of Figure 6 / Table 2 (median, 25th-75th percentile) of one method;
+* ``distance_to_truth`` / ``closer_count``: how far a method's statistic sits from the
+  ground truth ("expert"), and on how many metrics one method is closer than another;
+* ``missing_fraction_mask``: paper-style masks with a fixed share of missing steps (Figure 8);
+* ``sample_spread``: the spread of many samples of one play (Figure 9);
+* ``Claim``, ``verdict`` and ``claims_html``: the claims table of chapter 07.
+
+Nothing here trains; everything takes models and data and returns plain dicts of
+floats, so notebooks and benchmarks print and plot the same numbers.
+
+Taught in ``07_reproducing_the_paper.ipynb``; ``benchmarks/billiards_accuracy.py`` and
+``benchmarks/court_adversarial.py`` use the same functions.
+"""
+from __future__ import annotations
+
+import html
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from . import court_metrics, metrics
+from .masks import paper_mask
+
+BILLIARDS_METRICS = ("l2_missing", "sinuosity", "step_change", "reflection_distance")
+COURT_METRICS = ("trajectory_length", "out_of_bound_rate", "step_change", "path_difference", "player_distance")
+COURT_TEST_SEED = 2019  # fresh court plays for evaluation; the shipped models trained on seed 0
+COURT_MISSING = (40, 49)  # paper §4.2: 40-49 of the 50 steps missing
+
+
+def impute_batched(model, x: np.ndarray, mask: np.ndarray, batch_size: int = 256, sample: bool = False,
+                   seed: int = 0) -> np.ndarray:
+    """``model.impute`` over (N, T, D) in batches of ``batch_size`` -> (N, T, D) NumPy.
+
+    ``sample=True`` draws one sample per sequence (Gaussian models) from one torch
+    generator seeded once with ``seed``, batches in order, so the result is reproducible.
+    Taught in ``07_reproducing_the_paper.ipynb``.
+    """
+    if len(x) != len(mask):
+        raise ValueError(f"x and mask must hold the same number of sequences, got {len(x)} and {len(mask)}")
+    if batch_size < 1:
+        raise ValueError(f"batch_size must be at least 1, got {batch_size}")
+    gen = torch.Generator(device=model.device).manual_seed(seed) if sample else None
+    out = [model.impute(x[i : i + batch_size], mask[i : i + batch_size], sample=sample, generator=gen)
+           for i in range(0, len(x), batch_size)]
+    return np.concatenate(out) if out else np.asarray(x).copy()
+
+
+def billiards_summary(pred, truth, mask) -> dict:
+    """Figure 4's metrics of one method: {metric: ``metrics.summarize`` dict (mean, p5, p95, n)}.
+
+    Reflection distance is summarized over the sequences with at least one reflection (a
+    sequence without any scores 0, which would flatter the method).
+    Taught in ``07_reproducing_the_paper.ipynb``.
+    """
+    dist, count = metrics.reflection_distance(pred, return_count=True)
+    out = {
+        "l2_missing": metrics.summarize(metrics.l2_missing(pred, truth, mask)),
+        "sinuosity": metrics.summarize(metrics.sinuosity(pred)),
+        "step_change": metrics.summarize(metrics.step_change(pred)),
+    }
+    if (count > 0).any():
+        out["reflection_distance"] = metrics.summarize(dist, where=count > 0)
+    else:  # e.g. a method that never turns: no reflection to measure
+        out["reflection_distance"] = {"mean": float("nan"), "p5": float("nan"), "p95": float("nan"), "n": 0}
+    return out
+
+
+def court_summary(pred) -> dict:
+    """Figure 6 / Table 2 metrics of one method's plays: {metric: median, p25, p75, n}.
+
+    Taught in ``06_adversarial_imitation.ipynb`` and ``07_reproducing_the_paper.ipynb``.
+    """
+    return {k: court_metrics.summarize_quartiles(v) for k, v in court_metrics.court_metrics(pred).items()}
+
+
+def court_test_set(n: int, seed: int = COURT_TEST_SEED, missing: tuple = COURT_MISSING) -> tuple[np.ndarray, np.ndarray]:
+    """Held-out court plays (``data_gen.court``, fresh seed) and paper masks: x (n, 50, 10), mask (n, 50)."""
+    from data_gen.court import dataset
+
+    x = dataset(n_train=0, n_test=n, seed=seed)[1]  # (n, T, 10)
+    return x, paper_mask(n, x.shape[1], missing, seed=seed + 1)
+
+
+def distance_to_truth(results: dict, name: str, metric: str, truth: str = "Ground truth") -> float:
+    """|statistic of ``name`` - statistic of ``truth``| for one metric; the statistic is the
+    mean (billiards summaries) or the median (court summaries). Smaller is closer to the expert."""
+    stat = "mean" if "mean" in results[truth][metric] else "median"
+    return abs(results[name][metric][stat] - results[truth][metric][stat])
+
+
+def closer_count(results: dict, a: str, b: str, metric_names, truth: str = "Ground truth") -> list[str]:
+    """The metrics on which method ``a`` is strictly closer to ``truth`` than method ``b``.
+
+    For ``l2_missing`` (the truth scores 0) closer means a lower error.
+    """
+    won = []
+    for m in metric_names:
+        da, db = distance_to_truth(results, a, m, truth), distance_to_truth(results, b, m, truth)
+        if np.isfinite(da) and (not np.isfinite(db) or da < db):
+            won.append(m)
+    return won
+
+
+def missing_fraction_mask(n: int, T: int, fraction: float, seed: int = 0) -> np.ndarray:
+    """(n, T) paper-style masks (step 0 observed) with ``round(fraction * (T - 1))`` missing steps each.
+
+    The x-axis of Figure 8 (robustness to the share of missing steps).
+    Taught in ``07_reproducing_the_paper.ipynb``.
+    """
+    if not 0.0 <= float(fraction) <= 1.0:
+        raise ValueError(f"fraction must be between 0 and 1, got {fraction!r}")
+    k = int(round(float(fraction) * (T - 1)))
+    return paper_mask(n, T, (k, k), seed=seed)
+
+
+def sample_spread(model, x: np.ndarray, mask: np.ndarray, n_samples: int = 50, seed: int = 0) -> tuple[float, np.ndarray]:
+    """Spread of ``n_samples`` imputations of one play x (T, D) under mask (T,), and the samples.
+
+    Spread = mean over missing steps of the average distance (over the D/2 agents' 2-D
+    positions) between two samples, averaged over all pairs of samples. 0 when every
+    sample is the same. Returns (spread, samples (n_samples, T, D)). The paper's Figure 9.
+    Taught in ``06_adversarial_imitation.ipynb`` and ``07_reproducing_the_paper.ipynb``.
+    """
+    if n_samples < 2:
+        raise ValueError(f"n_samples must be at least 2 to measure a spread, got {n_samples}")
+    x, mask = np.asarray(x), np.asarray(mask, dtype=bool)
+    if (~mask).sum() == 0:
+        raise ValueError("the mask observes every step, so there is nothing to sample")
+    gen = torch.Generator(device=model.device).manual_seed(seed)
+    s = model.impute(np.repeat(x[None], n_samples, 0), np.repeat(mask[None], n_samples, 0), sample=True,
+                     generator=gen)  # (S, T, D): one batch, every row its own noise
+    T, D = x.shape
+    pos = s.reshape(n_samples, T, D // 2, 2).astype(np.float64)[:, ~mask]  # (S, n_missing, agents, 2)
+    i, j = np.triu_indices(n_samples, k=1)  # the S(S-1)/2 pairs
+    return float(np.linalg.norm(pos[i] - pos[j], axis=-1).mean()), s
+
+
+# ---------------------------------------------------------------------------
+# The claims table
+# ---------------------------------------------------------------------------
+
+VERDICTS = ("reproduced", "partly reproduced", "not reproduced")
+
+
+@dataclass
+class Claim:
+    """One claim of the paper beside the kit's measurement."""
+
+    claim: str      # what the paper says, in our words
+    source: str     # where it says it (section, figure, table)
+    measured: str   # what the kit measured, as text with the numbers
+    verdict: str    # one of VERDICTS
+    reason: str     # why this verdict
+
+    def __post_init__(self) -> None:
+        if self.verdict not in VERDICTS:
+            raise ValueError(f"verdict must be one of {VERDICTS}, got {self.verdict!r}")
+
+
+def verdict(score: float, full: float, partial: float) -> str:
+    """'reproduced' when score >= full, 'partly reproduced' when score >= partial, else 'not reproduced'."""
+    return VERDICTS[0] if score >= full else VERDICTS[1] if score >= partial else VERDICTS[2]
+
+
+def claims_html(claims: list[Claim], title: str = "The paper's claims, measured", note: str = "") -> str:
+    """A self-contained HTML page with one row per claim (escaped text), for ``reports/claims.html``.
+
+    Taught in ``07_reproducing_the_paper.ipynb``; the course runner links it from ``reports/index.html``.
+    """
+    colors = {"reproduced": "#176f2c", "partly reproduced": "#9a6700", "not reproduced": "#b00020"}
+    rows = "\n".join(
+        f"<tr><td>{html.escape(c.claim)}</td><td>{html.escape(c.source)}</td><td>{html.escape(c.measured)}</td>"
+        f'<td style="color:{colors[c.verdict]};font-weight:bold">{html.escape(c.verdict)}</td>'
+        f"<td>{html.escape(c.reason)}</td></tr>" for c in claims)
+    return (f"<!DOCTYPE html>\n<html><head><meta charset='utf-8'><title>{html.escape(title)}</title>\n"
+            "<style>body{font-family:system-ui,sans-serif;max-width:75rem;margin:2rem auto;padding:0 1rem}"
+            "table{border-collapse:collapse}th,td{border-bottom:1px solid #ddd;padding:.4rem .6rem;"
+            "text-align:left;vertical-align:top}</style></head><body>\n"
+            f"<h1>{html.escape(title)}</h1>\n<p>{html.escape(note)}</p>\n"
+            "<table><tr><th>claim</th><th>paper</th><th>measured</th><th>verdict</th><th>reason</th></tr>\n"
+            f"{rows}\n</table></body></html>\n")
