@@ -54,7 +54,13 @@ def run_dataset(args: argparse.Namespace, parser: argparse.ArgumentParser, name:
         parser.error(f"argument --out: {args.out} is a folder; give a file name such as {args.out / f'{name}.npz'}")
     if args.out.exists() and not args.force:
         parser.error(f"{args.out} already exists; pass --force to overwrite it")
+    blocker = next((p for p in args.out.parents if p.exists()), None)
+    if blocker is not None and not blocker.is_dir():
+        parser.error(f"argument --out: {blocker} is a file, so {args.out} cannot be written inside it")
     train, test = dataset(args.n_train, args.n_test, seed=args.seed, T=args.T)
-    save_dataset(args.out, train, test)
+    try:
+        save_dataset(args.out, train, test)
+    except OSError as err:  # no permission, disk full, ...: one line, nothing half-written (the save is atomic)
+        parser.error(f"argument --out: cannot write {args.out}: {err.strerror or err}")
     print(f"wrote {args.out}: train {train.shape} {train.dtype}, test {test.shape} {test.dtype} (seed {args.seed})")
     return 0

@@ -390,7 +390,7 @@ def simulate(n: int, T: int = T_DEFAULT, seed=0, *, return_state: bool = False, 
     Raises ``TypeError``/``ValueError`` naming the bad parameter.
     """
     n = _check_int("n", n, 0)
-    T = _check_int("T", T, 1)
+    T = _check_int("T", T, 2)
     rng = _rng(seed)
     p = _check_params(params)
     if n == 0:
@@ -414,7 +414,7 @@ def simulate_futures(start: CourtState, n_futures: int, T: int = T_DEFAULT, seed
     if start.n != 1:
         raise ValueError(f"start must hold exactly one play, got {start.n}; pick one with start.select(i)")
     n_futures = _check_int("n_futures", n_futures, 1)
-    T = _check_int("T", T, 1)
+    T = _check_int("T", T, 2)
     rng = _rng(seed)
     p = _check_params(params)
     x, _ = _rollout(rng, start.repeat(n_futures), T, p)

@@ -147,6 +147,29 @@ class AdversarialHistory:
         return [r[key] for r in self.rows]
 
 
+def _check_plays(train_x, dim: int) -> np.ndarray:
+    """``train_x`` as float32 (N, T, dim), or a TypeError/ValueError naming what is wrong with it."""
+    if isinstance(train_x, torch.Tensor):
+        train_x = train_x.detach().cpu().numpy()
+    if not isinstance(train_x, np.ndarray):
+        raise TypeError(f"train_x must be a numpy array or a torch tensor, got {type(train_x).__name__}")
+    if train_x.dtype.kind not in "iuf":
+        raise TypeError(f"train_x must hold real numbers, got dtype {train_x.dtype}")
+    if train_x.ndim != 3:
+        raise ValueError(f"train_x must have shape (N, T, D), got {train_x.shape}")
+    N, T, D = train_x.shape
+    if D != dim:
+        raise ValueError(f"the model takes dim={dim} values per step but the data have {D}")
+    if N == 0:
+        raise ValueError("train_x holds no sequences (N = 0); adversarial training needs expert data")
+    if T < 2:
+        raise ValueError(f"train_x needs at least T=2 steps, got T={T}")
+    x = train_x.astype(np.float32)
+    if not np.isfinite(x).all():
+        raise ValueError("train_x holds NaN or inf; expert sequences must be complete")
+    return x
+
+
 def train_adversarial(model: Imputer, train_x: np.ndarray, cfg: AdversarialConfig,
                       disc: Discriminator | None = None) -> tuple[Imputer, Discriminator, AdversarialHistory]:
     """Refine a pretrained Gaussian NAOMI by adversarial imitation; returns (model, discriminator, history).
@@ -155,13 +178,14 @@ def train_adversarial(model: Imputer, train_x: np.ndarray, cfg: AdversarialConfi
     """
     if not model.config.gaussian:
         raise ValueError("adversarial training samples by reparameterization: the model needs config.gaussian=True")
+    if not isinstance(cfg, AdversarialConfig):
+        raise TypeError(f"cfg must be an AdversarialConfig, got {type(cfg).__name__}")
+    train_np = _check_plays(train_x, model.config.dim)
     set_seed(cfg.seed)
     device = get_device(cfg.device)
     model.to(device)
-    x_all = torch.as_tensor(np.asarray(train_x, dtype=np.float32), device=device)  # (N, T, D)
+    x_all = torch.as_tensor(train_np, device=device)  # (N, T, D)
     N, T, D = x_all.shape
-    if D != model.config.dim:
-        raise ValueError(f"the model takes dim={model.config.dim} values per step but the data have {D}")
     disc = (disc or make_discriminator(D, cfg)).to(device)
     g_opt = torch.optim.Adam(model.parameters(), lr=cfg.g_lr)
     d_opt = torch.optim.Adam(disc.parameters(), lr=cfg.d_lr)

@@ -29,8 +29,8 @@ therefore not in the paper's units; ``data_gen.court.to_naomi_units`` converts.
 Layout. Every metric accepts NumPy arrays or torch tensors of shape (N, T, 10), laid
 out as in the original data: [x1, y1, x2, y2, ..., x5, y5] per step, and returns a
 float64 array (N,) of one value per sequence; given one sequence (T, 10) it returns a
-NumPy float64 scalar. Metrics never return NaN: inputs holding NaN or inf, or of the
-wrong shape, raise ValueError.
+NumPy float64 scalar; an empty batch (0, T, 10) gives an empty (0,) array. Metrics
+never return NaN: inputs holding NaN or inf, or of the wrong shape, raise ValueError.
 
 Taught alongside ``data_gen/court.py`` (the synthetic court data).
 """

@@ -5,6 +5,17 @@ mask, in float32, float64 or integers, on the CPU or a GPU. Everything is checke
 front so that a mistake meets a message that names it, never a traceback from deep
 inside torch and never a silent NaN.
 
+The rules, each with a ValueError or TypeError that names the problem:
+
+* x is (B, T, D) with D = the model's ``dim`` and T >= 2; a numpy array or a torch tensor
+  (any device) of integers or floats (float64 comes back as float64, the rest as float32);
+* without a mask, a step whose D values are all NaN is missing; a partly NaN step or an
+  inf anywhere is an error;
+* a mask is (B, T), boolean or holding only 0 and 1; observed steps must be finite;
+* a row with no observed step is an error (there is no fallback: NAOMI would have
+  nothing to condition on, so we refuse rather than invent values);
+* an empty batch (B = 0) is fine and gives an empty result of the same type.
+
 Taught in ``03_encoders.ipynb``.
 """
 from __future__ import annotations
@@ -30,8 +41,8 @@ def _to_tensor(a, name: str) -> tuple[torch.Tensor, bool]:
     if isinstance(a, torch.Tensor):
         return a.detach(), False
     if isinstance(a, np.ndarray):
-        if a.dtype == object:
-            raise TypeError(f"{name} must be a numeric array, got dtype=object")
+        if a.dtype.kind not in "biufc":  # bool, int, unsigned, float, complex; not str, object, datetime
+            raise TypeError(f"{name} must be a numeric array, got dtype={a.dtype}")
         return torch.from_numpy(np.ascontiguousarray(a)), True
     raise TypeError(f"{name} must be a numpy array or a torch tensor, got {type(a).__name__}")
 
@@ -53,6 +64,10 @@ def prepare(x, mask, *, dim: int, device: torch.device) -> Prepared:
     xf = xt.to(torch.float32)
     finite = torch.isfinite(xf)  # (B, T, D)
     if mask is None:
+        inf = torch.isinf(xf)
+        if bool(inf.any()):
+            b, t, _ = inf.nonzero()[0].tolist()
+            raise ValueError(f"x[{b}, {t}] holds inf: only NaN marks a missing step (or pass a mask)")
         observed = finite.all(-1)  # (B, T)
         partial = finite.any(-1) & ~observed
         if bool(partial.any()):

@@ -105,7 +105,8 @@ def imputation_order(mask, highest: int = 64) -> list[ImputationStep]:
 # ---------------------------------------------------------------------------
 # Every generator returns a NumPy bool array of shape (n, T), True = observed, one
 # independent mask per sequence, drawn with ``np.random.default_rng(seed)``: the
-# same arguments always give the same masks.
+# same arguments always give the same masks. Every generator needs n >= 1 and T >= 2
+# (a ValueError otherwise) and integer n, T and seed >= 0 (a TypeError for 2.0 or True).
 
 
 def _check_int(name: str, value, minimum: int) -> int:
@@ -178,7 +179,7 @@ def forward_mask(n: int, T: int, n_observed: int = 1, seed: int = 0) -> np.ndarr
     Taught in ``02_masking.ipynb``.
     """
     n = _check_int("n", n, 1)
-    T = _check_int("T", T, 1)
+    T = _check_int("T", T, 2)
     n_observed = _check_int("n_observed", n_observed, 1)
     if n_observed > T:
         raise ValueError(f"n_observed must be <= T = {T}, got {n_observed}")
@@ -225,7 +226,7 @@ def random_mask(n: int, T: int, p_missing: float = 0.5, seed: int = 0) -> np.nda
     Taught in ``02_masking.ipynb``.
     """
     n = _check_int("n", n, 1)
-    T = _check_int("T", T, 1)
+    T = _check_int("T", T, 2)
     p_missing = _check_probability("p_missing", p_missing)
     rng = _rng(seed)
     mask = rng.random((n, T)) >= p_missing                         # (n, T)

@@ -19,8 +19,10 @@ are not directly comparable). See each docstring and ``02_masking.ipynb``.
 
 Conventions. Every metric accepts NumPy arrays or torch tensors of shape (N, T, D)
 (D = 2 for billiards) and returns one value per sequence, a float64 array of shape
-(N,); given a single sequence (T, D) it returns a NumPy float64 scalar. Metrics never
-return NaN: inputs with NaN or inf (where they are used) raise ValueError.
+(N,); given a single sequence (T, D) it returns a NumPy float64 scalar; an empty batch (0, T, D) gives an empty
+(0,) array. Integer inputs are converted to float64. Metrics never return NaN: inputs
+with NaN or inf (where they are used) raise ValueError, and so do a wrong rank, too
+few steps and a mask of the wrong shape or with values other than 0 and 1.
 
 Taught in ``02_masking.ipynb`` (definitions, baselines) and used by the benchmarks.
 """
