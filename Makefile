@@ -13,7 +13,7 @@ STAMP := $(VENV)/.naomi-installed
 COURSE_ARGS ?=
 PYTEST_ARGS ?=
 
-.PHONY: setup course test unit nbval benchmarks clean
+.PHONY: setup chromium course test unit nbval benchmarks clean
 
 setup: $(STAMP)
 
@@ -21,18 +21,34 @@ $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --upgrade pip
 	@if [ -n "$(TORCH_SPEC)" ]; then $(PY) -m pip install "$(TORCH_SPEC)"; fi
-	$(PY) -m pip install -e ".[dev]"
+	$(PY) -m pip install -e ".[dev,browser]"
 	$(PY) -m ipykernel install --sys-prefix --name python3 >/dev/null
 	touch $(STAMP)
+
+# Debian's Chromium for tests/test_browser.py. Installed with apt-get when missing and possible
+# (root, or password-less sudo); never fatal: without it the browser test skips with a warning.
+chromium:
+	@if [ -x /usr/bin/chromium ]; then :; \
+	elif ! command -v apt-get >/dev/null 2>&1; then \
+		echo "note: no /usr/bin/chromium and no apt-get: tests/test_browser.py will be skipped"; \
+	elif [ "$$(id -u)" = 0 ]; then \
+		(apt-get update -q && apt-get install -y -q chromium) >/dev/null || \
+		echo "note: apt-get install chromium failed: tests/test_browser.py will be skipped"; \
+	elif sudo -n true 2>/dev/null; then \
+		(sudo -n apt-get update -q && sudo -n apt-get install -y -q chromium) >/dev/null || \
+		echo "note: apt-get install chromium failed: tests/test_browser.py will be skipped"; \
+	else \
+		echo "note: no /usr/bin/chromium (install it with: sudo apt-get install chromium): tests/test_browser.py will be skipped"; \
+	fi
 
 course: setup
 	$(PY) scripts/run_course.py $(COURSE_ARGS)
 
-test: setup
+test: setup chromium
 	$(PY) -m pytest tests $(PYTEST_ARGS)
 	$(PY) -m pytest --nbval-lax --nbval-current-env -p no:cacheprovider notebooks/ $(PYTEST_ARGS)
 
-unit: setup
+unit: setup chromium
 	$(PY) -m pytest tests $(PYTEST_ARGS)
 
 nbval: setup
