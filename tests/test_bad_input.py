@@ -78,16 +78,10 @@ def test_inf_at_a_missing_step_is_ignored_when_a_mask_says_so():
     np.testing.assert_array_equal(tiny_model().impute(x, MASK), tiny_model().impute(X, MASK))
 
 
-@pytest.mark.xfail(strict=True, raises=ValueError,
-                   reason="known bug, found by test_properties.py: with no missing step in the whole batch, "
-                          "naomi_lite/imputation.py's _gather_split calls torch.cat on an empty list")
-@pytest.mark.parametrize("kind", ["naomi", "singleres"])
+@pytest.mark.parametrize("kind", ["naomi", "singleres", "rnn"])
 def test_a_batch_with_nothing_missing_comes_back_unchanged(kind):
+    # found by test_properties.py: NAOMI used to crash here (torch.cat of no ticks)
     np.testing.assert_array_equal(tiny_model(kind).impute(X, np.ones(X.shape[:2], bool)), X)
-
-
-def test_the_rnn_returns_a_batch_with_nothing_missing_unchanged():
-    np.testing.assert_array_equal(tiny_model("rnn").impute(X, np.ones(X.shape[:2], bool)), X)
 
 
 # --- impute: every valid input kind gives the float32 answer --------------------------------------

@@ -57,8 +57,6 @@ def batches(draw, max_B: int = 4, max_T: int = 40):
     B = draw(st.integers(1, max_B))
     T = draw(st.integers(2, max_T))
     mask = np.array([draw(mask_rows(T)) for _ in range(B)], dtype=bool)
-    if mask.all():  # a batch with nothing missing crashes NAOMI (test_bad_input.py, xfail): leave one gap
-        mask[0, 0] = False
     seed = draw(st.integers(0, 2**32 - 1))
     scale = draw(st.sampled_from([1e-3, 1.0, 100.0]))
     x = (np.random.default_rng(seed).normal(size=(B, T, 2)) * scale).astype(np.float32)
@@ -83,9 +81,7 @@ def test_impute_is_finite_and_keeps_observed_values_exactly(key, batch):
 def test_a_batch_equals_its_rows_one_at_a_time(key, batch):
     x, mask = batch
     model = MODELS[key]
-    # A fully observed row alone is the crash of test_bad_input.py's xfail; its answer is the row itself.
-    rows = np.concatenate([x[i:i + 1] if mask[i].all() else model.impute(x[i:i + 1], mask[i:i + 1])
-                           for i in range(len(x))])
+    rows = np.concatenate([model.impute(x[i:i + 1], mask[i:i + 1]) for i in range(len(x))])
     np.testing.assert_allclose(model.impute(x, mask), rows, rtol=1e-5, atol=1e-5 * max(1.0, np.abs(x).max()))
 
 
