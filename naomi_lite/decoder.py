@@ -36,11 +36,18 @@ class MultiresolutionDecoder(nn.Module):
             bound = 1 / math.sqrt(w.shape[1])
             nn.init.uniform_(w, -bound, bound)
 
-    def head(self, level: int, hf: torch.Tensor, hb: torch.Tensor | None = None) -> torch.Tensor:
+    def unbound(self) -> list[tuple[torch.Tensor, ...]]:
+        """Per-level (w1, b1, w2, b2), split off the stacked weights once. A loop that calls
+        :meth:`head` many times should use these: indexing a stacked weight per call costs a
+        full-size gradient in the backward pass every time."""
+        return list(zip(self.w1.unbind(0), self.b1.unbind(0), self.w2.unbind(0), self.b2.unbind(0)))
+
+    def head(self, level: int, hf: torch.Tensor, hb: torch.Tensor | None = None, heads=None) -> torch.Tensor:
         """Apply g^(level) to forward states hf (..., H) and backward states hb (..., H) -> raw (..., O)."""
+        w1, b1, w2, b2 = heads[level] if heads is not None else (self.w1[level], self.b1[level], self.w2[level], self.b2[level])
         z = hf if hb is None else torch.cat([hf, hb], dim=-1)  # (..., 2H)
-        z = F.relu(z @ self.w1[level] + self.b1[level])  # (..., Hd)
-        return z @ self.w2[level] + self.b2[level]  # (..., O)
+        z = F.relu(z @ w1 + b1)  # (..., Hd)
+        return z @ w2 + b2  # (..., O)
 
     def split(self, raw: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor | None]:
         """Raw head output -> (mean, std); std is None in deterministic mode."""
@@ -49,10 +56,13 @@ class MultiresolutionDecoder(nn.Module):
         mean, s = raw.split(self.dim, dim=-1)  # (..., D) each
         return mean, F.softplus(s) + self.min_std
 
-    def decode(self, levels: torch.Tensor, hf: torch.Tensor, hb: torch.Tensor) -> torch.Tensor:
-        """Raw outputs for rows that each have their own level: levels (n,), hf and hb (n, H) -> (n, O)."""
+    def decode(self, levels: torch.Tensor, hf: torch.Tensor, hb: torch.Tensor, heads=None) -> torch.Tensor:
+        """Raw outputs for rows that each have their own level: levels (n,), hf and hb (n, H) -> (n, O).
+
+        ``heads``: the result of :meth:`unbound`, to reuse across many calls.
+        """
         out = hf.new_empty(hf.shape[0], self.w2.shape[-1])  # (n, O)
         for level in torch.unique(levels).tolist():
             rows = (levels == level).nonzero().squeeze(1)  # (k,)
-            out = out.index_copy(0, rows, self.head(level, hf[rows], hb[rows]))
+            out = out.index_copy(0, rows, self.head(level, hf[rows], hb[rows], heads))
         return out

@@ -66,9 +66,9 @@ def plot_stepwise_l2(truth, imputed_dict, mask, ax=None):
     truth = _as_path(truth, "truth")  # (T, 2)
     m = _as_mask(mask, truth.shape[0])  # (T,)
     ax = ax if ax is not None else plt.subplots(figsize=(6, 2.2), layout="constrained")[1]
-    for name, x in imputed_dict.items():
+    for k, (name, x) in enumerate(imputed_dict.items()):  # colours as in plotting.plot_imputation
         err = np.linalg.norm(_as_path(x, name) - truth, axis=-1)  # (T,)
-        ax.plot(err, label=f"{name} (mean on missing {err[~m].mean():.3f})", linewidth=1.2)
+        ax.plot(err, color=f"C{k}", label=f"{name} (mean on missing {err[~m].mean():.3f})", linewidth=1.2)
     ax.plot(np.flatnonzero(m), np.zeros(m.sum()), "k.", markersize=5, label="observed")
     ax.set_xlabel("step t")
     ax.set_ylabel(r"$\|\hat x_t - x_t\|$")

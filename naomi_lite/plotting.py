@@ -107,11 +107,11 @@ def plot_imputation(truth, imputed_dict, mask, ax=None):
     m = _as_mask(mask, truth.shape[0])  # (T,)
     ax = _new_axes(ax)
     plot_trajectory(truth, ax=ax, label="ground truth", color=TRUTH_COLOR, linewidth=3)
-    for name, x in imputed_dict.items():
+    for k, (name, x) in enumerate(imputed_dict.items()):  # k-th imputation in colour C{k}, in every figure
         x = _as_path(x, f"imputed_dict[{name!r}]")
         if x.shape != truth.shape:
             raise ValueError(f"imputed_dict[{name!r}] has shape {x.shape}, but truth has {truth.shape}")
-        plot_trajectory(x, ax=ax, label=str(name), mark_start=False, linewidth=1.5)
+        plot_trajectory(x, ax=ax, label=str(name), color=f"C{k}", mark_start=False, linewidth=1.5)
     ax.plot(truth[m, 0], truth[m, 1], label=f"observed ({int(m.sum())})", **OBSERVED_STYLE)
     ax.legend(loc="best", fontsize="small")
     return ax
