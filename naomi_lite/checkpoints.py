@@ -29,16 +29,24 @@ class CheckpointError(ValueError):
     """A checkpoint file that cannot be used, with the reason in the message."""
 
 
-def save(model: Imputer, path, meta: dict | None = None) -> Path:
-    """Write ``model`` to ``path`` atomically. ``meta`` holds plain values (command, timings, scores)."""
+def save(model: Imputer, path, meta: dict | None = None, half: bool = False) -> Path:
+    """Write ``model`` to ``path`` atomically. ``meta`` holds plain values (command, timings, scores).
+
+    ``half=True`` stores the floating-point weights as float16, which halves the file (the
+    shipped checkpoints use it); :func:`load` turns them back into the model's float32.
+    """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
+    state = {k: v.detach().cpu() for k, v in model.state_dict().items()}
+    if half:
+        state = {k: v.half() if v.is_floating_point() else v for k, v in state.items()}
     payload = {
         "kit": KIT,
         "version": __version__,
         "config": model.config.to_dict(),
-        "state_dict": {k: v.detach().cpu() for k, v in model.state_dict().items()},
+        "state_dict": state,
         "meta": dict(meta or {}),
+        "stored_dtype": "float16" if half else "float32",
     }
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     os.close(fd)

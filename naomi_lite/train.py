@@ -280,6 +280,7 @@ def _parser() -> argparse.ArgumentParser:
             p.add_argument(flag, type=type(value), default=value, help=text)
     p.add_argument("--out", type=Path, required=True, help="checkpoint file to write")
     p.add_argument("--force", action="store_true", help="overwrite an existing --out")
+    p.add_argument("--half", action="store_true", help="store the weights as float16 (half the file size)")
     p.add_argument("--threads", type=int, default=0, help="torch CPU threads (0 = torch's default)")
     p.add_argument("--init-from", type=Path, default=None,
                    help="continue training this checkpoint (its model shape wins over --hidden etc.)")
@@ -318,7 +319,7 @@ def main(argv=None) -> int:
             "phases": history.column("phase"), "device": str(get_device(cfg.device))}
     if init is not None:
         meta["previous"] = getattr(init, "meta", {})  # the run this one continued
-    save(model, args.out, meta)
+    save(model, args.out, meta, half=args.half)
     print(f"wrote {args.out} after {minutes:.1f} min; best validation L2 {best:.4f}")
     return 0
 

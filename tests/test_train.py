@@ -65,3 +65,30 @@ def test_training_history_follows_continued_runs():
 def test_history_records_the_rate_each_epoch_trained_with():
     _, h = train(TrainConfig(**{**TINY, "lr_decay_every": 1, "fr_epochs": 0}))
     assert h.rows[1]["lr"] == TINY.get("lr", TrainConfig().lr)
+
+
+def test_forward_masks_train_and_validate_on_the_first_step_only():
+    cfg = TrainConfig(mask="forward", **{**TINY, "tf_epochs": 0})
+    masks = cfg.masks(3, 10, seed=0)
+    assert masks[:, 0].all() and not masks[:, 1:].any()
+    _, history = train(cfg)
+    assert [r["phase"] for r in history.rows] == ["init", "free-running"]
+    with pytest.raises(ValueError, match="mask must be one of"):
+        TrainConfig(mask="gap")
+
+
+def test_half_checkpoints_are_smaller_and_load_as_float32(tmp_path):
+    import torch
+
+    from naomi_lite import NAOMI, NAOMIConfig
+    from naomi_lite.checkpoints import read, save
+
+    torch.manual_seed(0)
+    model = NAOMI(NAOMIConfig(hidden=16, decoder_hidden=16, highest=4))
+    full, half = save(model, tmp_path / "full.pt"), save(model, tmp_path / "half.pt", half=True)
+    assert half.stat().st_size < 0.6 * full.stat().st_size
+    assert read(half)["stored_dtype"] == "float16"
+    back = load(half, device="cpu")
+    for (name, a), b in zip(model.state_dict().items(), back.state_dict().values()):
+        assert b.dtype == torch.float32, name
+        torch.testing.assert_close(b, a, atol=1e-3, rtol=1e-3)
