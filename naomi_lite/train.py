@@ -96,6 +96,9 @@ class TrainConfig:
         if self.mask not in TRAIN_MASKS:
             raise ValueError(f"mask must be one of {TRAIN_MASKS}, got {self.mask!r}")
         self.missing = tuple(self.missing) or TASKS[self.task]["missing"]
+        paper_mask(1, TASKS[self.task]["T"], self.missing)  # a bad range raises here, naming "missing"
+        self.model_config()  # hidden, decoder_hidden, highest: checked by NAOMIConfig
+        get_device(self.device)  # an unknown or absent device fails now, not after loading data
 
     def masks(self, n: int, T: int, seed: int) -> np.ndarray:
         """(n, T) training or validation masks of the configured kind, one per sequence."""
@@ -294,19 +297,24 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     if args.out.exists() and not args.force:
         parser.error(f"{args.out} exists; pass --force to overwrite it")
+    if args.threads < 0:
+        parser.error(f"--threads must be >= 0 (0 = torch's default), got {args.threads}")
     if args.threads:
         torch.set_num_threads(args.threads)
     kw = {f.name: getattr(args, f.name) for f in fields(TrainConfig)}
     try:
         cfg = TrainConfig(**kw)
-    except ValueError as err:
+    except (TypeError, ValueError) as err:
         parser.error(str(err))
     start = time.time()
     init = None
     if args.init_from is not None:
         from .checkpoints import load
 
-        init = load(args.init_from, device=cfg.device)
+        try:
+            init = load(args.init_from, device=cfg.device)
+        except (FileNotFoundError, ValueError) as err:  # CheckpointError is a ValueError
+            parser.error(f"--init-from: {err}")
         if init.config.model != cfg.model:
             parser.error(f"--init-from holds a {init.config.model} model but --model is {cfg.model}")
     model, history = train(cfg, init)

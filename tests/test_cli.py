@@ -141,10 +141,7 @@ def test_train_needs_force_to_overwrite(tmp_path, capsys):
     assert out.read_bytes() == b"an earlier checkpoint"
 
 
-# Arguments that today end in a traceback (exit status 1) instead of exit status 2 with a
-# one-line reason. The fixes belong in naomi_lite/train.py (check them before training starts);
-# strict: once fixed, these start passing and the marker must go.
-@pytest.mark.xfail(strict=True, reason="naomi_lite/train.py does not check these arguments before it starts")
+# Arguments that used to end in a traceback: TrainConfig and main() now check them before training.
 @pytest.mark.parametrize("args, word", [
     (["--threads", "-1"], "--threads"),
     (["--hidden", "0"], "hidden"),
@@ -153,7 +150,7 @@ def test_train_needs_force_to_overwrite(tmp_path, capsys):
     (["--device", "tpu"], "device"),
     (["--init-from", "no-such-file.pt"], "no-such-file.pt"),
 ])
-def test_train_arguments_checked_too_late(tmp_path, capsys, args, word):
+def test_train_arguments_checked_before_training(tmp_path, capsys, args, word):
     assert word in _train_error(_exit_2(train_main, [*TRAIN, *args, "--out", tmp_path / "m.pt"], capsys))
 
 
