@@ -36,7 +36,8 @@ def write_notebook(path: Path, title: str, parameters: str, body: str) -> None:
 @pytest.fixture(scope="module")
 def notebooks(tmp_path_factory) -> Path:
     folder = tmp_path_factory.mktemp("notebooks")
-    write_notebook(folder / "01_passes.ipynb", "Chapter that passes", "x = 1", "assert x == 2, x\nprint('x is', x)")
+    write_notebook(folder / "01_passes.ipynb", "Chapter that passes", "x = 1",
+                   "assert x == 2, x\nprint('x is', x)\nimport os\nprint('reports in', os.environ.get('NAOMI_REPORTS_DIR'))")
     write_notebook(
         folder / "02_fails.ipynb", "Chapter that fails", "y = 0",
         "raise RuntimeError('deliberate failure from the test notebook')",
@@ -84,6 +85,14 @@ def test_index_shows_titles_pass_fail_links_and_claims(course):
     assert "Paper claims" in index and "claim-row-marker" in index
     assert str(out / "index.html") in proc.stdout
     assert "Total time" in proc.stdout
+
+
+def test_chapters_write_their_reports_into_the_runners_folder(course):
+    # naomi_lite.paths.reports_dir() follows NAOMI_REPORTS_DIR: chapter 07's claims.html lands beside index.html
+    _, out = course
+    printed = "".join(o.get("text", "") for c in nbformat.read(out / "01_passes.ipynb", as_version=4).cells
+                      for o in c.get("outputs", []))
+    assert f"reports in {out}" in printed
 
 
 def test_failing_html_shows_the_error(course):
