@@ -7,6 +7,7 @@ Taught in ``02_masking.ipynb`` (patterns, order) and ``04_multiresolution_decode
 """
 from __future__ import annotations
 
+import functools
 from typing import NamedTuple
 
 import numpy as np
@@ -78,26 +79,47 @@ def imputation_order(mask, highest: int = 64) -> list[ImputationStep]:
 
     Taught in ``02_masking.ipynb`` and ``04_multiresolution_decoder.ipynb``.
     """
-    known = _as_bool_mask_1d(mask).copy()
+    known = _as_bool_mask_1d(mask)
     highest = check_highest(highest)
-    T = known.shape[0]
+    # The rule fills a gap completely before it moves to the next one (every step left of the
+    # leftmost gap is known), and inside a gap it only looks at positions relative to the gap's
+    # left pivot p. So each gap's order is that of a gap of the same length, shifted by p, and is
+    # computed once per (length, highest) by _gap_order.
+    missing = np.flatnonzero(~known)  # (n_missing,)
+    if missing.size == 0:
+        return []
+    breaks = np.diff(missing) > 1
+    starts = missing[np.r_[True, breaks]]  # first missing step of each gap
+    ends = missing[np.r_[breaks, True]] + 1  # one past its last missing step: the next known step (or T)
     order: list[ImputationStep] = []
+    for a, b in zip(starts.tolist(), ends.tolist()):
+        p = a - 1
+        order.extend(ImputationStep(p + t, p + pivot, p + context, step)
+                     for t, pivot, context, step in _gap_order(b - p, highest))
+    return order
+
+
+@functools.lru_cache(maxsize=None)
+def _gap_order(length: int, highest: int) -> tuple[tuple[int, int, int, int], ...]:
+    """The rule of :func:`imputation_order` on one gap: pivots 0 and ``length`` known, 1..length-1
+    missing. Returns (t, pivot, context, step) tuples relative to the left pivot."""
+    known = [True] + [False] * (length - 1) + [True]
+    order = []
     left = 0  # every step before `left` is known
     while True:
-        while left < T and known[left]:
+        while left < length and known[left]:
             left += 1
-        if left == T:
-            return order
+        if left == length:
+            return tuple(order)
         p = left - 1
         q = left + 1
-        while q < T and not known[q]:
+        while not known[q]:
             q += 1
         s = 1
         while 2 * s <= highest and p + 4 * s <= q:
             s *= 2
-        t = p + s
-        order.append(ImputationStep(t, p, p + 2 * s, s))
-        known[t] = True
+        order.append((p + s, p, p + 2 * s, s))
+        known[p + s] = True
 
 
 # ---------------------------------------------------------------------------

@@ -57,26 +57,24 @@ def row_program(order: list[ImputationStep]) -> tuple[list[tuple], int]:
     ticks: list[list[int]] = []
     latest: dict[int, int] = {}  # position -> id of its most recent recomputed backward state
     f, v, n_values = -1, 0, 0  # forward has read 0..f; backward states >= v are up to date
-    for ev in order:
-        f_steps = list(range(f + 1, ev.pivot + 1))
-        f = max(f, ev.pivot)
-        b_steps = list(range(v - 1, ev.context - 1, -1)) if ev.context < v else []
-        v = min(v, ev.context)
-        n = max(len(f_steps), len(b_steps), 1)
-        for k in range(n):
+    for t, pivot, context, step in order:
+        n_f = pivot - f if pivot > f else 0  # forward reads f+1 .. pivot
+        n_b = v - context if context < v else 0  # backward recomputes v-1 down to context
+        for k in range(max(n_f, n_b, 1)):
             tick = list(_NONE)
-            if k < len(f_steps):
-                tick[F_POS] = f_steps[k]
-            if k < len(b_steps):
-                j = b_steps[k]
+            if k < n_f:
+                tick[F_POS] = f + 1 + k
+            if k < n_b:
+                j = v - 1 - k
                 tick[B_POS], tick[B_SRC], tick[B_DST] = j, latest.get(j + 1, -1), n_values
                 latest[j] = n_values
                 n_values += 1
-            if k == n - 1:
-                tick[D_T], tick[D_LEVEL] = ev.t, ev.level
-                tick[D_SRC], tick[D_CTX] = latest.get(ev.context, -1), ev.context
             ticks.append(tick)
-        v = max(v, ev.t + 1)  # imputing t spoils the backward states at positions <= t
+        tick = ticks[-1]  # the event's last tick decodes t
+        tick[D_T], tick[D_LEVEL] = t, step.bit_length() - 1
+        tick[D_SRC], tick[D_CTX] = latest.get(context, -1), context
+        f, v = max(f, pivot), min(v, context)
+        v = max(v, t + 1)  # imputing t spoils the backward states at positions <= t
     return _allocate_slots(ticks, n_values)
 
 

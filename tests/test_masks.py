@@ -186,3 +186,28 @@ def test_as_mask_rejects_wrong_shape_and_type():
         as_mask(np.ones((2, 3)), shape=(2, 4))
     with pytest.raises(TypeError):
         as_mask(["yes", "no"])
+
+
+def _order_by_the_rule(mask, highest):
+    """The leftmost-gap rule applied literally to the whole sequence (no per-gap caching)."""
+    known, T, out = list(mask), len(mask), []
+    while not all(known):
+        left = known.index(False)
+        p, q = left - 1, left + 1
+        while q < T and not known[q]:
+            q += 1
+        s = 1
+        while 2 * s <= highest and p + 4 * s <= q:
+            s *= 2
+        out.append((p + s, p, p + 2 * s, s))
+        known[p + s] = True
+    return out
+
+
+def test_imputation_order_equals_the_literal_rule_on_random_masks():
+    rng = np.random.default_rng(0)
+    for _ in range(500):
+        T = int(rng.integers(1, 90))
+        mask = rng.random(T) < rng.random()
+        highest = int(2 ** rng.integers(0, 7))
+        assert [tuple(e) for e in imputation_order(mask, highest)] == _order_by_the_rule(mask.tolist(), highest)
