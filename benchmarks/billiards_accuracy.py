@@ -26,75 +26,23 @@ Usage::
 from __future__ import annotations
 
 import argparse
-import datetime
-import json
-import os
-import platform
-import subprocess
 import sys
-import time
 from pathlib import Path
 
-import numpy as np
-import torch
-
-import naomi_lite
-from naomi_lite import metrics
+from common import (device_from_args, load_model, options, print_header, print_table, print_targets,  # same folder
+                    run_methods, write_json)
 from naomi_lite.baselines import knn_impute, linear_interpolate
-from naomi_lite.checkpoints import CheckpointError
 from naomi_lite.evaluation import billiards_summary, impute_batched
-from naomi_lite.paths import CHECKPOINT_DIR
 from naomi_lite.train import TEST_SEED, billiards_data, billiards_test_set
 
 # name in the tables, checkpoint name, model kind stored in its config
 MODELS = [("RNN", "billiards-rnn", "rnn"), ("SingleRes", "billiards-singleres", "singleres"),
           ("NAOMI", "billiards-naomi", "naomi")]
-METRICS = ["l2_missing", "sinuosity", "step_change", "reflection_distance"]
 
 
 # ---------------------------------------------------------------------------
-# Printing helpers
+# Printing
 # ---------------------------------------------------------------------------
-
-
-def print_table(headers: list[str], rows: list[list]) -> None:
-    cells = [[str(c) for c in row] for row in rows]
-    widths = [max(len(h), *(len(r[i]) for r in cells)) for i, h in enumerate(headers)]
-    print("  ".join(h.ljust(w) for h, w in zip(headers, widths)).rstrip())
-    print("  ".join("-" * w for w in widths))
-    for r in cells:
-        print("  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip())
-
-
-def git_commit() -> str:
-    try:
-        out = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True,
-                             cwd=Path(__file__).resolve().parent, timeout=10)
-        return out.stdout.strip() or "unknown"
-    except (OSError, subprocess.SubprocessError):
-        return "unknown"
-
-
-def print_header(title: str, device: torch.device) -> dict:
-    """Print (and return) what the numbers depend on: device, versions, threads, date, load."""
-    info = {
-        "date": datetime.datetime.now().astimezone().isoformat(timespec="seconds"),
-        "device": str(device) + (f" ({torch.cuda.get_device_name(device)})" if device.type == "cuda" else ""),
-        "torch": torch.__version__,
-        "naomi_lite": naomi_lite.__version__,
-        "git_commit": git_commit(),
-        "python": platform.python_version(),
-        "cpu": f"{platform.processor() or platform.machine()}, {os.cpu_count()} logical cores",
-        "threads": torch.get_num_threads(),
-        "load_average": " ".join(f"{v:.2f}" for v in os.getloadavg()) if hasattr(os, "getloadavg") else "n/a",
-    }
-    print(f"== {title} ==")
-    for key, value in info.items():
-        print(f"{key:12s} {value}")
-    if hasattr(os, "getloadavg") and os.getloadavg()[0] > (os.cpu_count() or 1):
-        print("note: the 1-minute load average exceeds the core count: other processes compete for the CPU, "
-              "so timings are slower and noisier (and more than 1 thread can be much slower)")
-    return info
 
 
 def fmt(s: dict, digits: int = 4, sci: bool = False) -> str:
@@ -110,23 +58,6 @@ def fmt(s: dict, digits: int = 4, sci: bool = False) -> str:
 
 def train_command(ckpt: str, kind: str) -> str:
     return f"python -m naomi_lite.train --task billiards --model {kind} --out naomi_lite/checkpoints/{ckpt}.pt"
-
-
-def load_model(ckpt: str, kind: str, checkpoint_dir: Path | None, device: torch.device):
-    """The model in ``checkpoint_dir/ckpt.pt`` (or the shipped one), or None with a printed reason."""
-    path = (checkpoint_dir if checkpoint_dir is not None else CHECKPOINT_DIR) / f"{ckpt}.pt"
-    if not path.is_file():
-        print(f"checkpoint {ckpt} not found at {path} — skipped (train it with: {train_command(ckpt, kind)})")
-        return None, path
-    try:
-        model = naomi_lite.load(path, device) if checkpoint_dir is not None else naomi_lite.load_pretrained(ckpt, device)
-    except Exception as err:  # noqa: BLE001 - report any unusable file and go on with the other methods
-        kind_of = "" if isinstance(err, CheckpointError) else f"{type(err).__name__}: "
-        print(f"checkpoint {ckpt} could not be loaded — skipped: {kind_of}{err}")
-        return None, path
-    if model.config.model != kind:
-        print(f"warning: {path} holds a {model.config.model!r} model, expected {kind!r}")
-    return model, path
 
 
 # ---------------------------------------------------------------------------
@@ -204,12 +135,8 @@ def parse_args(argv=None) -> argparse.Namespace:
 
 def main(argv=None) -> int:
     args = parse_args(argv)
-    if args.threads:
-        torch.set_num_threads(args.threads)
-    try:
-        device = naomi_lite.get_device(args.device)
-    except (TypeError, ValueError) as err:
-        print(f"error: {err}", file=sys.stderr)
+    device = device_from_args(args)
+    if device is None:
         return 2
     info = print_header("billiards accuracy (paper Figure 4) on a fresh test set", device)
 
@@ -224,21 +151,11 @@ def main(argv=None) -> int:
                "Linear": (lambda: linear_interpolate(x, mask), None),
                "KNN": (lambda: knn_impute(x, mask, train_x, k=args.k), None)}
     for label, ckpt, kind in MODELS:
-        model, path = load_model(ckpt, kind, args.checkpoint_dir, device)
+        model, path = load_model(ckpt, kind, args.checkpoint_dir, device, train_command(ckpt, kind))
         if model is not None:
             methods[label] = (lambda model=model: impute_batched(model, x, mask, args.batch_size), (model, path))
 
-    results = {}
-    for label, (impute, loaded) in methods.items():
-        start = time.perf_counter()
-        pred = np.asarray(impute(), dtype=np.float64)
-        seconds = time.perf_counter() - start
-        results[label] = {"metrics": billiards_summary(pred, x, mask), "impute_seconds": seconds}
-        if loaded is not None:
-            model, path = loaded
-            meta = getattr(model, "meta", {})
-            results[label]["checkpoint"] = {"path": str(path), "config": model.config.to_dict(),
-                                            **{k: meta[k] for k in ("command", "minutes", "best_val_l2") if k in meta}}
+    results = run_methods(methods, lambda pred: billiards_summary(pred, x, mask), ("command", "minutes", "best_val_l2"))
 
     truth = results["Ground truth"]["metrics"]
     print("\n== metrics: mean [5th, 95th percentile] over test sequences ==")
@@ -271,20 +188,13 @@ def main(argv=None) -> int:
                  for label, r in results.items() if label != "Ground truth"])
 
     targets = compute_targets(results)
-    print("\n== targets ==")
-    print_table(["target", "goal", "measured", "result"],
-                [[t["target"], t["goal"], t["shown"],
-                  "MET" if t["met"] else ("NOT MET" if t["met"] is not None else "SKIPPED (model not evaluated)")]
-                 for t in targets])
+    print_targets(targets)
 
     if args.json:
-        args.json.parent.mkdir(parents=True, exist_ok=True)
-        out = {"info": info, "options": {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(args).items()},
-               "test_set": {"n": args.n, "seed": TEST_SEED, "missing_min": int(missing.min()),
-                            "missing_max": int(missing.max())},
-               "methods": results, "ratios": ratios, "targets": targets}
-        args.json.write_text(json.dumps(out, indent=2) + "\n")
-        print(f"wrote {args.json}")
+        write_json(args.json, {"info": info, "options": options(args),
+                               "test_set": {"n": args.n, "seed": TEST_SEED, "missing_min": int(missing.min()),
+                                            "missing_max": int(missing.max())},
+                               "methods": results, "ratios": ratios, "targets": targets})
     return 0
 
 

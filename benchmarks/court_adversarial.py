@@ -46,8 +46,6 @@ Usage::
 from __future__ import annotations
 
 import argparse
-import json
-import os
 import sys
 import time
 from pathlib import Path
@@ -55,14 +53,13 @@ from pathlib import Path
 import numpy as np
 import torch
 
-import naomi_lite
-from billiards_accuracy import print_header as _print_header, print_table  # same folder: shared header and table
+from common import (device_from_args, load_model, options, print_header, print_table, print_targets,  # same folder
+                    run_methods, write_json)
 from data_gen.court import dataset
 from naomi_lite import court_metrics
 from naomi_lite.baselines import knn_impute, linear_interpolate
-from naomi_lite.checkpoints import CheckpointError
+from naomi_lite.evaluation import closer_count as ev_closer_count
 from naomi_lite.evaluation import court_summary, court_test_set, impute_batched
-from naomi_lite.paths import CHECKPOINT_DIR
 
 TEST_SEED = 2019  # fresh plays; the shipped models trained on seed 0
 MISSING = (40, 49)  # paper §4.2: 40-49 of 50 steps missing
@@ -80,17 +77,6 @@ TRAIN_COMMANDS = {
 }
 
 
-def print_header(title: str, device: torch.device) -> dict:
-    """The billiards benchmark's header (device, versions, threads, date), plus the load average."""
-    info = _print_header(title, device)
-    try:
-        info["load_average"] = " ".join(f"{v:.2f}" for v in os.getloadavg())
-        print(f"{'load avg':11s} {info['load_average']} (1, 5, 15 min; other jobs slow the timings)")
-    except OSError:
-        pass
-    return info
-
-
 def fmt(s: dict, sci: bool = False) -> str:
     """'median [p25, p75]' of a ``court_metrics.summarize_quartiles`` dict."""
     f = (lambda v: f"{v:.2e}") if sci else (lambda v: f"{v:.4f}")
@@ -100,24 +86,6 @@ def fmt(s: dict, sci: bool = False) -> str:
 # ---------------------------------------------------------------------------
 # Methods, metrics and diversity
 # ---------------------------------------------------------------------------
-
-
-def load_model(ckpt: str, kind: str, checkpoint_dir: Path | None, device: torch.device):
-    """The model in ``checkpoint_dir/ckpt.pt`` (or the shipped one), or None with a printed reason."""
-    path = (checkpoint_dir if checkpoint_dir is not None else CHECKPOINT_DIR) / f"{ckpt}.pt"
-    if not path.is_file():
-        print(f"checkpoint {ckpt} not found at {path} — skipped (train it with: {TRAIN_COMMANDS[ckpt]})")
-        return None, path
-    try:
-        model = naomi_lite.load(path, device)
-    except Exception as err:  # noqa: BLE001 - report any unusable file and go on with the other methods
-        kind_of = "" if isinstance(err, CheckpointError) else f"{type(err).__name__}: "
-        print(f"checkpoint {ckpt} could not be loaded — skipped: {kind_of}{err}")
-        return None, path
-    if model.config.model != kind or not model.config.gaussian:
-        print(f"warning: {path} holds a {model.config.model!r} model (gaussian={model.config.gaussian}), "
-              f"expected a Gaussian {kind!r}")
-    return model, path
 
 
 def diversity(model, x: np.ndarray, mask: np.ndarray, n_samples: int, batch_size: int, seed: int) -> np.ndarray:
@@ -148,10 +116,7 @@ def diversity(model, x: np.ndarray, mask: np.ndarray, n_samples: int, batch_size
 
 def closer_count(results: dict, a: str, b: str) -> tuple[int, list[str]]:
     """On how many metrics ``a``'s median is strictly closer to the expert's than ``b``'s, and which."""
-    expert = results["Expert"]["metrics"]
-    won = [m for m in METRICS
-           if abs(results[a]["metrics"][m]["median"] - expert[m]["median"])
-           < abs(results[b]["metrics"][m]["median"] - expert[m]["median"])]
+    won = ev_closer_count({k: r["metrics"] for k, r in results.items()}, a, b, METRICS, truth="Expert")
     return len(won), won
 
 
@@ -210,12 +175,8 @@ def parse_args(argv=None) -> argparse.Namespace:
 
 def main(argv=None) -> int:
     args = parse_args(argv)
-    if args.threads:
-        torch.set_num_threads(args.threads)
-    try:
-        device = naomi_lite.get_device(args.device)
-    except (TypeError, ValueError) as err:
-        print(f"error: {err}", file=sys.stderr)
+    device = device_from_args(args)
+    if device is None:
         return 2
     info = print_header("court plays (paper Figure 6): pretraining vs adversarial imitation", device)
 
@@ -233,26 +194,13 @@ def main(argv=None) -> int:
                "KNN": (lambda: knn_impute(x, mask, train_x, k=args.k), None)}
     models = {}
     for label, ckpt, kind in MODELS:
-        model, path = load_model(ckpt, kind, args.checkpoint_dir, device)
+        model, path = load_model(ckpt, kind, args.checkpoint_dir, device, TRAIN_COMMANDS[ckpt], gaussian=True)
         if model is not None:
             models[label] = model
             methods[label] = (lambda model=model: impute_batched(model, x, mask, args.batch_size, sample=True, seed=args.seed),
                               (model, path))
 
-    results = {}
-    for label, (impute, loaded) in methods.items():
-        start = time.perf_counter()
-        pred = np.asarray(impute(), dtype=np.float64)
-        seconds = time.perf_counter() - start
-        if not np.isfinite(pred).all():
-            print(f"warning: {label} produced NaN or inf; skipped")
-            continue
-        results[label] = {"metrics": court_summary(pred), "impute_seconds": seconds}
-        if loaded is not None:
-            model, path = loaded
-            meta = getattr(model, "meta", {})
-            results[label]["checkpoint"] = {"path": str(path), "config": model.config.to_dict(),
-                                            **{k: meta[k] for k in ("command", "minutes") if k in meta}}
+    results = run_methods(methods, court_summary, ("command", "minutes"), skip_nonfinite=True)
 
     names = {"trajectory_length": "trajectory length", "out_of_bound_rate": "out-of-bound rate",
              "step_change": "step change", "path_difference": "path difference", "player_distance": "player distance"}
@@ -286,20 +234,13 @@ def main(argv=None) -> int:
                  for label, r in results.items() if label != "Expert"])
 
     targets = compute_targets(results)
-    print("\n== targets ==")
-    print_table(["target", "goal", "measured", "result"],
-                [[t["target"], t["goal"], t["shown"],
-                  "MET" if t["met"] else ("NOT MET" if t["met"] is not None else "SKIPPED (model not evaluated)")]
-                 for t in targets])
+    print_targets(targets)
 
     if args.json:
-        args.json.parent.mkdir(parents=True, exist_ok=True)
-        out = {"info": info, "options": {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(args).items()},
-               "test_set": {"n": args.n, "seed": TEST_SEED, "mask_seed": TEST_SEED + 1,
-                            "missing_min": int(missing.min()), "missing_max": int(missing.max())},
-               "methods": results, "diversity": div, "targets": targets}
-        args.json.write_text(json.dumps(out, indent=2) + "\n")
-        print(f"wrote {args.json}")
+        write_json(args.json, {"info": info, "options": options(args),
+                               "test_set": {"n": args.n, "seed": TEST_SEED, "mask_seed": TEST_SEED + 1,
+                                            "missing_min": int(missing.min()), "missing_max": int(missing.max())},
+                               "methods": results, "diversity": div, "targets": targets})
     return 0
 
 

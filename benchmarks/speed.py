@@ -27,8 +27,6 @@ Usage::
 from __future__ import annotations
 
 import argparse
-import json
-import os
 import statistics
 import sys
 import time
@@ -36,8 +34,7 @@ from pathlib import Path
 
 import torch
 
-import naomi_lite
-from billiards_accuracy import print_header, print_table  # same folder: shared header and table
+from common import device_from_args, options, print_header, print_table, print_targets, write_json  # same folder
 from data_gen.billiards import simulate
 from naomi_lite import NAOMI, NAOMIConfig
 from naomi_lite.masks import paper_mask
@@ -81,12 +78,6 @@ def median_time(fn, device: torch.device, repeats: int, warmup: int = 1) -> floa
 
 def check(name: str, value: float, ok: bool, goal: str) -> dict:
     return {"target": name, "goal": goal, "measured": value, "met": bool(ok)}
-
-
-def print_targets(targets: list[dict]) -> None:
-    print("\n== targets ==")
-    print_table(["target", "goal", "measured", "result"],
-                [[t["target"], t["goal"], t["shown"], "MET" if t["met"] else "NOT MET"] for t in targets])
 
 
 # ---------------------------------------------------------------------------
@@ -241,12 +232,8 @@ def parse_args(argv=None) -> argparse.Namespace:
 
 def main(argv=None) -> int:
     args = parse_args(argv)
-    if args.threads:
-        torch.set_num_threads(args.threads)
-    try:
-        device = naomi_lite.get_device(args.device)
-    except (TypeError, ValueError) as err:
-        print(f"error: {err}", file=sys.stderr)
+    device = device_from_args(args)
+    if device is None:
         return 2
     global CLOCK
     if args.clock == "process":
@@ -278,11 +265,8 @@ def main(argv=None) -> int:
     if args.quick:
         print("(--quick uses small models and batches: the targets are meant for the full run)")
     if args.json:
-        args.json.parent.mkdir(parents=True, exist_ok=True)
-        result = {"info": info, "options": {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(args).items()},
-                  "teacher_forced": tf, "imputation": imp, "free_running": fr, "targets": targets}
-        args.json.write_text(json.dumps(result, indent=2) + "\n")
-        print(f"wrote {args.json}")
+        write_json(args.json, {"info": info, "options": options(args),
+                               "teacher_forced": tf, "imputation": imp, "free_running": fr, "targets": targets})
     return 0
 
 
