@@ -202,10 +202,10 @@ def run_naomi(model, x: torch.Tensor, mask: torch.Tensor, *, sample: bool = Fals
         ctx = torch.as_tensor(schedule.ticks[:, :, D_CTX], device=x.device)  # (K, B) context positions
         init_d = dict(zip(d_ticks, _gather_split(init, [(plan[k].d_rows, ctx[k, plan[k].d_rows]) for k in d_ticks])))
 
-    for k, tick in enumerate(plan):
-        def values(kind, src):
-            return x_flat if kind == _X else vals[src]
+    def values(kind, src):  # source of encoder inputs: the observed values, or tick src's decoded values
+        return x_flat if kind == _X else vals[src]
 
+    for k, tick in enumerate(plan):
         if tick.f_rows is not None:  # the forward encoder reads one more known step
             inp = _gather(tick.f_in, values)  # (n, D)
             hf = hf.index_copy(0, tick.f_rows, model.fwd.step(inp, hf[tick.f_rows]))  # (B, L, H)
