@@ -27,10 +27,9 @@ from __future__ import annotations
 
 import argparse
 import sys
-from pathlib import Path
 
-from common import (device_from_args, load_model, options, print_header, print_table, print_targets,  # same folder
-                    run_methods, write_json)
+from common import (add_accuracy_arguments, check_args, device_from_args, load_model, new_parser, options,  # same folder
+                    print_header, print_impute_times, print_table, print_targets, run_methods, write_json)
 from naomi_lite.baselines import knn_impute, linear_interpolate
 from naomi_lite.evaluation import billiards_summary, impute_batched
 from naomi_lite.train import TEST_SEED, billiards_data, billiards_test_set
@@ -111,25 +110,11 @@ def compute_targets(results: dict) -> list[dict]:
 
 
 def parse_args(argv=None) -> argparse.Namespace:
-    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
-                                formatter_class=argparse.ArgumentDefaultsHelpFormatter)
-    p.add_argument("--n", type=int, default=1000, help="test sequences (fresh seed 2019, paper masks)")
-    p.add_argument("--k", type=int, default=10, help="neighbours of the KNN baseline (fixed, not tuned on the test set)")
-    p.add_argument("--checkpoint-dir", type=Path, default=None,
-                   help="folder holding billiards-rnn.pt, billiards-singleres.pt and billiards-naomi.pt "
-                        "(default: the shipped checkpoints in naomi_lite/checkpoints)")
-    p.add_argument("--device", default="auto", help="'auto' (CUDA if available, else CPU), 'cpu' or 'cuda'")
-    p.add_argument("--threads", type=int, default=0, help="torch CPU threads (0 = torch's default)")
-    p.add_argument("--batch-size", type=int, default=256, help="sequences per impute call")
-    p.add_argument("--json", type=Path, default=None, help="also write the results to this JSON file")
+    p = new_parser(__doc__)
+    add_accuracy_arguments(p, "test sequences (fresh seed 2019, paper masks)",
+                           "billiards-rnn.pt, billiards-singleres.pt and billiards-naomi.pt")
     args = p.parse_args(argv)
-    for name in ("n", "k", "batch_size"):
-        if getattr(args, name) < 1:
-            p.error(f"--{name.replace('_', '-')} must be at least 1")
-    if args.threads < 0:
-        p.error("--threads must be >= 0")
-    if args.checkpoint_dir is not None and not args.checkpoint_dir.is_dir():
-        p.error(f"--checkpoint-dir {args.checkpoint_dir} is not a folder")
+    check_args(p, args, ("n", "k", "batch_size"))
     return args
 
 
@@ -182,10 +167,7 @@ def main(argv=None) -> int:
     print("\n== L2 ratios (mean L2 on missing steps) ==")
     print_table(["ratio", "value"], [[k, f"{v:.3f}"] for k, v in ratios.items()])
 
-    print(f"\n== impute time for {args.n} sequences ({device}, batch {args.batch_size} for the models) ==")
-    print_table(["method", "seconds", "ms per sequence"],
-                [[label, f"{r['impute_seconds']:.3f}", f"{1000 * r['impute_seconds'] / args.n:.2f}"]
-                 for label, r in results.items() if label != "Ground truth"])
+    print_impute_times(results, args.n, "sequence", device, args.batch_size, truth="Ground truth")
 
     targets = compute_targets(results)
     print_targets(targets)

@@ -2,6 +2,7 @@
 methods loop and the JSON file. Each script in this folder imports it (``from common import ...``)."""
 from __future__ import annotations
 
+import argparse
 import datetime
 import json
 import os
@@ -68,6 +69,37 @@ def print_header(title: str, device: torch.device) -> dict:
     return info
 
 
+def new_parser(doc: str, device_and_threads: bool = True) -> argparse.ArgumentParser:
+    """A parser described by the first paragraph of ``doc``, with ``--device`` and ``--threads``."""
+    p = argparse.ArgumentParser(description=doc.split("\n\n")[0], formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    if device_and_threads:
+        p.add_argument("--device", default="auto", help="'auto' (CUDA if available, else CPU), 'cpu' or 'cuda'")
+        p.add_argument("--threads", type=int, default=0, help="torch CPU threads (0 = torch's default)")
+    return p
+
+
+def add_accuracy_arguments(p: argparse.ArgumentParser, n_help: str, checkpoints: str) -> None:
+    """The options both accuracy benchmarks take: test-set size, KNN's k, checkpoints, batch, JSON."""
+    p.add_argument("--n", type=int, default=1000, help=n_help)
+    p.add_argument("--k", type=int, default=10, help="neighbours of the KNN baseline (fixed, not tuned on the test set)")
+    p.add_argument("--checkpoint-dir", type=Path, default=None,
+                   help=f"folder holding {checkpoints} (default: the shipped checkpoints in naomi_lite/checkpoints)")
+    p.add_argument("--batch-size", type=int, default=256, help="sequences per impute call")
+    p.add_argument("--json", type=Path, default=None, help="also write the results to this JSON file")
+
+
+def check_args(p: argparse.ArgumentParser, args, at_least_one: tuple) -> None:
+    """Exit 2 with one reason line if a count is below 1, ``--threads`` is negative or ``--checkpoint-dir`` is no folder."""
+    for name in at_least_one:
+        if getattr(args, name) < 1:
+            p.error(f"--{name.replace('_', '-')} must be at least 1")
+    if getattr(args, "threads", 0) < 0:
+        p.error("--threads must be >= 0")
+    folder = getattr(args, "checkpoint_dir", None)
+    if folder is not None and not folder.is_dir():
+        p.error(f"--checkpoint-dir {folder} is not a folder")
+
+
 def device_from_args(args) -> torch.device | None:
     """Apply ``--threads`` and resolve ``--device``; None (with the reason on stderr) if the device is unusable."""
     if args.threads:
@@ -126,6 +158,14 @@ def run_methods(methods: dict, summarize, meta_keys: tuple, skip_nonfinite: bool
             results[label]["checkpoint"] = {"path": str(path), "config": model.config.to_dict(),
                                             **{k: meta[k] for k in meta_keys if k in meta}}
     return results
+
+
+def print_impute_times(results: dict, n: int, unit: str, device: torch.device, batch_size: int, truth: str) -> None:
+    """The seconds each method took to impute the ``n`` test sequences (``unit``: "sequence" or "play")."""
+    print(f"\n== impute time for {n} {unit}s ({device}, batch {batch_size} for the models) ==")
+    print_table(["method", "seconds", f"ms per {unit}"],
+                [[label, f"{r['impute_seconds']:.3f}", f"{1000 * r['impute_seconds'] / n:.2f}"]
+                 for label, r in results.items() if label != truth])
 
 
 def options(args) -> dict:

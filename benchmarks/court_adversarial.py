@@ -48,13 +48,12 @@ from __future__ import annotations
 import argparse
 import sys
 import time
-from pathlib import Path
 
 import numpy as np
 import torch
 
-from common import (device_from_args, load_model, options, print_header, print_table, print_targets,  # same folder
-                    run_methods, write_json)
+from common import (add_accuracy_arguments, check_args, device_from_args, load_model, new_parser, options,  # same folder
+                    print_header, print_impute_times, print_table, print_targets, run_methods, write_json)
 from data_gen.court import dataset
 from naomi_lite import court_metrics
 from naomi_lite.baselines import knn_impute, linear_interpolate
@@ -144,31 +143,19 @@ def compute_targets(results: dict) -> list[dict]:
 
 
 def parse_args(argv=None) -> argparse.Namespace:
-    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
-                                formatter_class=argparse.ArgumentDefaultsHelpFormatter)
-    p.add_argument("--n", type=int, default=1000, help="test plays (fresh seed 2019, paper masks 40-49 of 50 missing)")
-    p.add_argument("--k", type=int, default=10, help="neighbours of the KNN baseline (fixed, not tuned on the test set)")
+    p = new_parser(__doc__)
+    add_accuracy_arguments(p, "test plays (fresh seed 2019, paper masks 40-49 of 50 missing)",
+                           "court-singleres.pt, court-naomi-pretrain.pt and court-naomi-adversarial.pt")
     p.add_argument("--samples", type=int, default=20, help="samples per play for the diversity table")
     p.add_argument("--diversity-n", type=int, default=1000,
                    help="plays (the first ones of the test set) for the diversity table; at most --n")
     p.add_argument("--seed", type=int, default=0, help="seed of the torch generator that draws the samples")
-    p.add_argument("--checkpoint-dir", type=Path, default=None,
-                   help="folder holding court-singleres.pt, court-naomi-pretrain.pt and court-naomi-adversarial.pt "
-                        "(default: the shipped checkpoints in naomi_lite/checkpoints)")
-    p.add_argument("--device", default="auto", help="'auto' (CUDA if available, else CPU), 'cpu' or 'cuda'")
-    p.add_argument("--threads", type=int, default=0, help="torch CPU threads (0 = torch's default)")
-    p.add_argument("--batch-size", type=int, default=256, help="sequences per impute call")
-    p.add_argument("--json", type=Path, default=None, help="also write the results to this JSON file")
     args = p.parse_args(argv)
-    for name in ("n", "k", "batch_size", "diversity_n"):
-        if getattr(args, name) < 1:
-            p.error(f"--{name.replace('_', '-')} must be at least 1")
+    check_args(p, args, ("n", "k", "batch_size", "diversity_n"))
     if args.samples < 2:
         p.error("--samples must be at least 2 (diversity compares pairs of samples)")
-    if args.threads < 0 or args.seed < 0:
-        p.error("--threads and --seed must be >= 0")
-    if args.checkpoint_dir is not None and not args.checkpoint_dir.is_dir():
-        p.error(f"--checkpoint-dir {args.checkpoint_dir} is not a folder")
+    if args.seed < 0:
+        p.error("--seed must be >= 0")
     args.diversity_n = min(args.diversity_n, args.n)
     return args
 
@@ -228,10 +215,7 @@ def main(argv=None) -> int:
                     [[label, f"{d['mean']:.4f}", fmt(d), f"{50 * d['mean']:.2f}", f"{d['seconds']:.1f}"]
                      for label, d in div.items()])
 
-    print(f"\n== impute time for {args.n} plays ({device}, batch {args.batch_size} for the models) ==")
-    print_table(["method", "seconds", "ms per play"],
-                [[label, f"{r['impute_seconds']:.3f}", f"{1000 * r['impute_seconds'] / args.n:.2f}"]
-                 for label, r in results.items() if label != "Expert"])
+    print_impute_times(results, args.n, "play", device, args.batch_size, truth="Expert")
 
     targets = compute_targets(results)
     print_targets(targets)

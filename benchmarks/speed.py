@@ -34,7 +34,8 @@ from pathlib import Path
 
 import torch
 
-from common import device_from_args, options, print_header, print_table, print_targets, write_json  # same folder
+from common import (check_args, device_from_args, new_parser, options, print_header, print_table,  # same folder
+                    print_targets, write_json)
 from data_gen.billiards import simulate
 from naomi_lite import NAOMI, NAOMIConfig
 from naomi_lite.masks import paper_mask
@@ -195,10 +196,7 @@ def bench_free_running(args, device) -> dict:
 
 
 def parse_args(argv=None) -> argparse.Namespace:
-    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
-                                formatter_class=argparse.ArgumentDefaultsHelpFormatter)
-    p.add_argument("--device", default="auto", help="'auto' (CUDA if available, else CPU), 'cpu' or 'cuda'")
-    p.add_argument("--threads", type=int, default=0, help="torch CPU threads (0 = torch's default)")
+    p = new_parser(__doc__)
     p.add_argument("--hidden", type=int, default=200, help="GRU and decoder hidden size for sections 1-3")
     p.add_argument("--tf-batch", type=int, default=64, help="batch of the teacher-forced step (section 1)")
     p.add_argument("--batch", type=int, default=256, help="sequences imputed batched vs one at a time (section 2)")
@@ -220,13 +218,11 @@ def parse_args(argv=None) -> argparse.Namespace:
     if args.quick:
         args.hidden, args.tf_batch, args.batch, args.single_rows = 32, 8, 32, 4
         args.throughput_batches, args.fr_hidden, args.fr_batch, args.repeats = [16, 32], 32, 8, 1
-    for name in ("hidden", "tf_batch", "batch", "single_rows", "fr_hidden", "fr_batch", "repeats"):
-        if getattr(args, name) < 1:
-            p.error(f"--{name.replace('_', '-')} must be at least 1")
+    check_args(p, args, ("hidden", "tf_batch", "batch", "single_rows", "fr_hidden", "fr_batch", "repeats"))
     if args.clock == "process" and args.threads != 1:
         p.error("--clock process sums the CPU time of all threads: use it with --threads 1")
-    if args.threads < 0 or min(args.throughput_batches) < 1:
-        p.error("--threads must be >= 0 and --throughput-batches positive")
+    if min(args.throughput_batches) < 1:
+        p.error("--throughput-batches must be positive")
     return args
 
 

@@ -33,21 +33,18 @@ from __future__ import annotations
 
 import argparse
 import math
-import os
-import tempfile
-import zipfile
 from pathlib import Path
 
 import numpy as np
 
 from .cli import add_dataset_arguments, run_dataset
+from .storage import load_train_test, save_train_test
 
 RADIUS = 0.1172  # ball radius; the table is [-1, 1]^2
 BOX = 1.0 - RADIUS  # the ball centre stays in [-BOX, BOX]^2
 SPEED_RANGE = (0.0018, 0.1075)  # constant speed per sequence, uniform in this range (distance per step)
 T_DEFAULT = 200  # steps per sequence (paper §4.1)
 N_TRAIN, N_TEST = 4000, 1000  # dataset sizes (paper §4.1)
-DATASET_KEYS = ("train", "test")
 
 
 # ---------------------------------------------------------------------------
@@ -185,41 +182,17 @@ def dataset(n_train: int = N_TRAIN, n_test: int = N_TEST, seed: int = 0, **param
 # ---------------------------------------------------------------------------
 
 
-def _check_trajectories(name: str, x) -> np.ndarray:
-    x = np.asarray(x)
-    if x.ndim != 3 or x.shape[-1] != 2:
-        raise ValueError(f"{name} must have shape (N, T, 2), got {x.shape}")
-    if not np.issubdtype(x.dtype, np.floating):
-        raise ValueError(f"{name} must hold floats, got dtype {x.dtype}")
-    return x
-
-
 def save_dataset(path, train, test) -> Path:
-    """Write ``train`` and ``test`` to the .npz file ``path`` atomically; returns the path.
+    """Write ``train`` and ``test`` (N, T, 2) to the .npz file ``path`` atomically; returns the path.
 
     The data go to a temporary file in the same folder first, which then replaces
-    ``path`` in one step (``os.replace``), so a crash never leaves a half-written file.
-    Overwrites an existing file (the CLI asks for ``--force`` first).
+    ``path`` in one step, so a crash never leaves a half-written file
+    (:func:`data_gen.storage.save_train_test`). Overwrites an existing file (the CLI
+    asks for ``--force`` first).
 
     Taught in ``01_billiards.ipynb``.
     """
-    path = Path(path)
-    train = _check_trajectories("train", train)
-    test = _check_trajectories("test", test)
-    if train.shape[1] != test.shape[1]:
-        raise ValueError(f"train and test must have the same T, got {train.shape[1]} and {test.shape[1]}")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            np.savez(f, train=train, test=test)
-        os.chmod(tmp, 0o644)  # mkstemp creates 0o600; a dataset is ordinary readable data
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-    return path
+    return save_train_test(path, train, test, dim=2)
 
 
 def load_dataset(path):
@@ -230,28 +203,7 @@ def load_dataset(path):
 
     Taught in ``01_billiards.ipynb``.
     """
-    path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(f"no billiards dataset at {path}; create one with `python -m data_gen billiards --out {path}`")
-    if not zipfile.is_zipfile(path):  # an .npz is a zip archive of .npy files
-        raise ValueError(f"{path} is not a readable .npz dataset (not a zip archive)")
-    try:
-        with np.load(path, allow_pickle=False) as data:
-            keys = sorted(data.files)
-            arrays = {k: data[k] for k in DATASET_KEYS if k in keys}  # reading refuses pickled objects
-    except ValueError as err:
-        if "pickle" in str(err).lower():
-            raise ValueError(f"{path} holds pickled objects, which are not loaded for safety (allow_pickle=False)") from err
-        raise ValueError(f"{path} is not a readable .npz dataset: {err}") from err
-    except (OSError, zipfile.BadZipFile) as err:  # a damaged archive
-        raise ValueError(f"{path} is not a readable .npz dataset: {err}") from err
-    missing = [k for k in DATASET_KEYS if k not in arrays]
-    if missing:
-        raise ValueError(f"{path} is missing key(s) {missing}; expected keys {list(DATASET_KEYS)}, found {keys}")
-    train, test = arrays["train"], arrays["test"]
-    train = _check_trajectories(f"{path.name}['train']", train)
-    test = _check_trajectories(f"{path.name}['test']", test)
-    return train, test
+    return load_train_test(path, dim=2, what="billiards")
 
 
 # ---------------------------------------------------------------------------

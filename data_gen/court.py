@@ -60,14 +60,12 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import math
-import os
-import tempfile
-import zipfile
 from pathlib import Path
 
 import numpy as np
 
 from .cli import add_dataset_arguments, run_dataset
+from .storage import load_train_test, read_arrays, save_train_test
 
 # ---------------------------------------------------------------------------
 # Court geometry and units
@@ -78,7 +76,6 @@ DT = 1.0 / HZ  # seconds per step (0.16 s)
 T_DEFAULT = 50  # steps per sequence: 8 seconds (paper §4.2)
 N_TRAIN, N_TEST = 20000, 2000  # default dataset sizes (the paper has 107,146 and 13,845 real ones)
 N_AGENTS = 5
-DATASET_KEYS = ("train", "test")
 
 SCALE_FT = 50.0  # feet per normalized unit, both axes
 SHIFT = 0.5  # normalized = feet / SCALE_FT - SHIFT
@@ -444,56 +441,16 @@ def dataset(n_train: int = N_TRAIN, n_test: int = N_TEST, seed: int = 0, **param
 # ---------------------------------------------------------------------------
 
 
-def _check_trajectories(name: str, x) -> np.ndarray:
-    x = np.asarray(x)
-    if x.ndim != 3 or x.shape[-1] != 2 * N_AGENTS:
-        raise ValueError(f"{name} must have shape (N, T, 10) laid out [x1, y1, ..., x5, y5], got {x.shape}")
-    if not np.issubdtype(x.dtype, np.floating):
-        raise ValueError(f"{name} must hold floats, got dtype {x.dtype}")
-    return x
+_LAYOUT = " laid out [x1, y1, ..., x5, y5]"
 
 
 def save_dataset(path, train, test) -> Path:
     """Write ``train`` and ``test`` (N, T, 10) to the .npz file ``path`` atomically; returns the path.
 
-    The data go to a temporary file in the same folder, which then replaces ``path``
-    in one step (``os.replace``), so a crash never leaves a half-written file.
-    Overwrites an existing file (the CLI asks for ``--force`` first).
+    See :func:`data_gen.storage.save_train_test`. Overwrites an existing file (the CLI
+    asks for ``--force`` first).
     """
-    path = Path(path)
-    train = _check_trajectories("train", train)
-    test = _check_trajectories("test", test)
-    if train.shape[1] != test.shape[1]:
-        raise ValueError(f"train and test must have the same T, got {train.shape[1]} and {test.shape[1]}")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            np.savez(f, train=train, test=test)
-        os.chmod(tmp, 0o644)  # mkstemp creates 0o600; a dataset is ordinary readable data
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-    return path
-
-
-def _read_arrays(path: Path) -> dict:
-    """All arrays of an .npy (key None) or .npz file, refusing pickled objects."""
-    if not path.is_file():
-        raise FileNotFoundError(f"no such file: {path}")
-    try:
-        if zipfile.is_zipfile(path):  # an .npz is a zip archive of .npy files
-            with np.load(path, allow_pickle=False) as data:
-                return {k: data[k] for k in data.files}
-        return {None: np.load(path, allow_pickle=False)}
-    except ValueError as err:
-        if "pickle" in str(err).lower():
-            raise ValueError(f"{path} holds pickled objects, which are not loaded for safety (allow_pickle=False)") from err
-        raise ValueError(f"{path} is not a readable .npy/.npz file: {err}") from err
-    except (OSError, EOFError, zipfile.BadZipFile) as err:
-        raise ValueError(f"{path} is not a readable .npy/.npz file: {err}") from err
+    return save_train_test(path, train, test, dim=2 * N_AGENTS, layout=_LAYOUT)
 
 
 def load_dataset(path):
@@ -502,18 +459,7 @@ def load_dataset(path):
     Raises ``FileNotFoundError`` for a missing file and ``ValueError`` for a file that
     is not an .npz with float arrays 'train' and 'test' of shape (N, T, 10).
     """
-    path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(f"no court dataset at {path}; create one with `python -m data_gen court --out {path}`")
-    if not zipfile.is_zipfile(path):
-        raise ValueError(f"{path} is not a readable .npz dataset (not a zip archive)")
-    arrays = _read_arrays(path)
-    missing = [k for k in DATASET_KEYS if k not in arrays]
-    if missing:
-        raise ValueError(f"{path} is missing key(s) {missing}; expected keys {list(DATASET_KEYS)}, found {sorted(arrays)}")
-    train = _check_trajectories(f"{path.name}['train']", arrays["train"])
-    test = _check_trajectories(f"{path.name}['test']", arrays["test"])
-    return train, test
+    return load_train_test(path, dim=2 * N_AGENTS, what="court", layout=_LAYOUT)
 
 
 #: How far outside the court (in feet) real coordinates may lie before load_real calls them the wrong units.
@@ -543,7 +489,7 @@ def load_real(path, units: str = "feet", key: str | None = None) -> np.ndarray:
     if units not in UNITS:
         raise ValueError(f"units must be one of {UNITS}, got {units!r}")
     path = Path(path)
-    arrays = _read_arrays(path)
+    arrays = read_arrays(path)
     if key is not None:
         if key not in arrays:
             raise ValueError(f"{path} has no array {key!r}; it holds {sorted(k for k in arrays if k is not None) or 'a single .npy array'}")
