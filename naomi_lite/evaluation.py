@@ -50,19 +50,21 @@ def impute_batched(model, x: np.ndarray, mask: np.ndarray, batch_size: int = 256
     return np.concatenate(out) if out else np.asarray(x).copy()
 
 
-def billiards_summary(pred, truth, mask) -> dict:
+def billiards_summary(pred, truth=None, mask=None) -> dict:
     """Figure 4's metrics of one method: {metric: ``metrics.summarize`` dict (mean, p5, p95, n)}.
 
-    Reflection distance is summarized over the sequences with at least one reflection (a
-    sequence without any scores 0, which would flatter the method).
-    Taught in ``07_reproducing_the_paper.ipynb``.
+    ``l2_missing`` is included when ``truth`` and ``mask`` are given (leave them out for the
+    ground truth's own row). Reflection distance is summarized over the sequences with at
+    least one reflection (a sequence without any scores 0, which would flatter the method);
+    when no sequence has one, its entry has NaN statistics and ``n`` = 0.
+    Taught in ``05_pretraining.ipynb`` and ``07_reproducing_the_paper.ipynb``.
     """
     dist, count = metrics.reflection_distance(pred, return_count=True)
-    out = {
-        "l2_missing": metrics.summarize(metrics.l2_missing(pred, truth, mask)),
-        "sinuosity": metrics.summarize(metrics.sinuosity(pred)),
-        "step_change": metrics.summarize(metrics.step_change(pred)),
-    }
+    out = {}
+    if truth is not None and mask is not None:
+        out["l2_missing"] = metrics.summarize(metrics.l2_missing(pred, truth, mask))
+    out["sinuosity"] = metrics.summarize(metrics.sinuosity(pred))
+    out["step_change"] = metrics.summarize(metrics.step_change(pred))
     if (count > 0).any():
         out["reflection_distance"] = metrics.summarize(dist, where=count > 0)
     else:  # e.g. a method that never turns: no reflection to measure
