@@ -58,7 +58,7 @@ from data_gen.court import dataset
 from naomi_lite import court_metrics
 from naomi_lite.baselines import knn_impute, linear_interpolate
 from naomi_lite.evaluation import closer_count as ev_closer_count
-from naomi_lite.evaluation import court_summary, court_test_set, impute_batched
+from naomi_lite.evaluation import court_summary, court_test_set, impute_batched, pairwise_spread
 
 TEST_SEED = 2019  # fresh plays; the shipped models trained on seed 0
 MISSING = (40, 49)  # paper §4.2: 40-49 of 50 steps missing
@@ -90,21 +90,18 @@ def fmt(s: dict, sci: bool = False) -> str:
 def diversity(model, x: np.ndarray, mask: np.ndarray, n_samples: int, batch_size: int, seed: int) -> np.ndarray:
     """Per play (n,): mean pairwise distance between ``n_samples`` imputations at the missing steps.
 
-    See the module docstring for the formula. Each play is repeated ``n_samples`` times
+    ``naomi_lite.evaluation.pairwise_spread`` per play (the module docstring gives the formula). Each play is repeated ``n_samples`` times
     in a batch, so one ``impute`` call draws all its samples.
     """
     gen = torch.Generator(device=model.device).manual_seed(seed)
     per_batch = max(1, batch_size // n_samples)  # plays per impute call
-    i, j = np.triu_indices(n_samples, k=1)  # the S(S-1)/2 pairs
     out = []
     for lo in range(0, len(x), per_batch):
         xb, mb = x[lo : lo + per_batch], mask[lo : lo + per_batch]  # (b, T, D), (b, T)
         b = len(xb)
         s = model.impute(np.repeat(xb, n_samples, axis=0), np.repeat(mb, n_samples, axis=0), sample=True, generator=gen)
-        s = s.reshape(b, n_samples, T, 5, 2).astype(np.float64)  # (b, S, T, 5, 2)
-        d = np.linalg.norm(s[:, i] - s[:, j], axis=-1).mean(axis=1)  # (b, T, 5): mean over pairs
-        missing = ~mb  # (b, T)
-        out.append((d * missing[..., None]).sum(axis=(1, 2)) / (5 * missing.sum(axis=1)))  # (b,)
+        s = s.reshape(b, n_samples, T, -1)  # (b, S, T, D)
+        out.append(np.array([pairwise_spread(s[k], ~mb[k]) for k in range(b)]))  # (b,)
     return np.concatenate(out)
 
 

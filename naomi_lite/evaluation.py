@@ -120,13 +120,31 @@ def missing_fraction_mask(n: int, T: int, fraction: float, seed: int = 0) -> np.
     return paper_mask(n, T, (k, k), seed=seed)
 
 
-def sample_spread(model, x: np.ndarray, mask: np.ndarray, n_samples: int = 50, seed: int = 0) -> tuple[float, np.ndarray]:
-    """Spread of ``n_samples`` imputations of one play x (T, D) under mask (T,), and the samples.
+def pairwise_spread(samples, steps) -> float:
+    """How far apart samples of one sequence lie: the mean distance between two samples.
 
-    Spread = mean over missing steps of the average distance (over the D/2 agents' 2-D
-    positions) between two samples, averaged over all pairs of samples. 0 when every
-    sample is the same. Returns (spread, samples (n_samples, T, D)). The paper's Figure 9.
+    ``samples`` (S, T, D) holds S >= 2 imputations of one sequence, D = 2 x agents
+    ((x, y) per agent); ``steps`` (T,) bool picks the steps to compare. The distance
+    between two samples' 2-D positions is averaged over the chosen steps, the agents and
+    all S(S-1)/2 pairs of samples. 0 when every sample is the same.
     Taught in ``06_adversarial_imitation.ipynb`` and ``07_reproducing_the_paper.ipynb``.
+    """
+    s, steps = np.asarray(samples, dtype=np.float64), np.asarray(steps, dtype=bool)
+    if s.ndim != 3 or s.shape[0] < 2 or s.shape[2] % 2:
+        raise ValueError(f"samples must have shape (S, T, D) with S >= 2 and an even D, got {s.shape}")
+    if steps.shape != s.shape[1:2] or not steps.any():
+        raise ValueError(f"steps must be a (T,) = ({s.shape[1]},) bool array with at least one True")
+    S, T, D = s.shape
+    pos = s.reshape(S, T, D // 2, 2)[:, steps]  # (S, n_steps, agents, 2)
+    i, j = np.triu_indices(S, k=1)  # the S(S-1)/2 pairs
+    return float(np.linalg.norm(pos[i] - pos[j], axis=-1).mean())
+
+
+def sample_spread(model, x: np.ndarray, mask: np.ndarray, n_samples: int = 50, seed: int = 0) -> tuple[float, np.ndarray]:
+    """Spread (:func:`pairwise_spread` at the missing steps) of ``n_samples`` imputations of one play x (T, D).
+
+    Returns (spread, samples (n_samples, T, D)). The paper's Figure 9.
+    Taught in ``07_reproducing_the_paper.ipynb``.
     """
     if n_samples < 2:
         raise ValueError(f"n_samples must be at least 2 to measure a spread, got {n_samples}")
@@ -136,10 +154,7 @@ def sample_spread(model, x: np.ndarray, mask: np.ndarray, n_samples: int = 50, s
     gen = torch.Generator(device=model.device).manual_seed(seed)
     s = model.impute(np.repeat(x[None], n_samples, 0), np.repeat(mask[None], n_samples, 0), sample=True,
                      generator=gen)  # (S, T, D): one batch, every row its own noise
-    T, D = x.shape
-    pos = s.reshape(n_samples, T, D // 2, 2).astype(np.float64)[:, ~mask]  # (S, n_missing, agents, 2)
-    i, j = np.triu_indices(n_samples, k=1)  # the S(S-1)/2 pairs
-    return float(np.linalg.norm(pos[i] - pos[j], axis=-1).mean()), s
+    return pairwise_spread(s, ~mask), s
 
 
 # ---------------------------------------------------------------------------

@@ -125,3 +125,21 @@ def test_figures_draw_one_panel_per_metric():
     assert len(axes) == 2 and len(axes[0].lines) == 2  # the method and the truth
     ax = figures.plot_stepwise_l2(x[0], {"Same": x[0]}, m[0])
     assert len(ax.lines) == 2
+
+
+def test_pairwise_spread_is_the_mean_distance_between_samples():
+    # Two samples of one agent (D = 2), 3 steps: 3-4-5 triangle apart at step 1 and 2, identical at step 0.
+    a = np.zeros((3, 2))
+    b = np.array([[0.0, 0.0], [3.0, 4.0], [3.0, 4.0]])
+    s = np.stack([a, b])  # (S=2, T=3, D=2)
+    assert ev.pairwise_spread(s, np.array([False, True, True])) == pytest.approx(5.0)
+    assert ev.pairwise_spread(s, np.array([True, True, True])) == pytest.approx(10.0 / 3)
+    assert ev.pairwise_spread(np.stack([a, a, a]), np.ones(3, dtype=bool)) == 0.0
+    # Three samples: pairs (a,b)=5, (a,c)=0, (b,c)=5 at step 1 -> mean 10/3.
+    assert ev.pairwise_spread(np.stack([a, b, a]), np.array([False, True, False])) == pytest.approx(10.0 / 3)
+    with pytest.raises(ValueError, match="S >= 2"):
+        ev.pairwise_spread(s[:1], np.ones(3, dtype=bool))
+    with pytest.raises(ValueError, match="at least one True"):
+        ev.pairwise_spread(s, np.zeros(3, dtype=bool))
+    with pytest.raises(ValueError, match=r"\(T,\)"):
+        ev.pairwise_spread(s, np.ones(4, dtype=bool))
