@@ -26,18 +26,23 @@ from .imputation import Imputation, run_naomi, run_rnn
 from .inputs import finish, prepare
 
 
-def step_loss(mean: torch.Tensor, std: torch.Tensor | None, target: torch.Tensor) -> torch.Tensor:
-    """Per-step loss, summed over the D values: squared error (deterministic) or Gaussian NLL."""
+DISTANCE_EPS = 1e-8  # keeps the gradient of the Euclidean distance finite where the error is 0
+
+
+def step_loss(mean: torch.Tensor, std: torch.Tensor | None, target: torch.Tensor, distance: bool = False) -> torch.Tensor:
+    """Per-step loss: squared error summed over the D values (deterministic), or the Euclidean
+    distance ``||mean - target||`` when ``distance`` (the L2 metric itself), or the Gaussian NLL."""
     if std is None:
-        return ((mean - target) ** 2).sum(-1)
+        squared = ((mean - target) ** 2).sum(-1)  # (..., )
+        return torch.sqrt(squared + DISTANCE_EPS) if distance else squared
     return (0.5 * ((target - mean) / std) ** 2 + torch.log(std)).sum(-1)
 
 
-def imputed_loss(out: Imputation, x: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+def imputed_loss(out: Imputation, x: torch.Tensor, mask: torch.Tensor, distance: bool = False) -> torch.Tensor:
     """Mean per-step loss over the imputed (missing) steps only; observed steps carry no prediction."""
     missing = ~mask  # (B, T)
     std = None if out.std is None else torch.where(missing.unsqueeze(-1), out.std, torch.ones_like(out.std))
-    per_step = step_loss(out.mean, std, x)  # (B, T), finite everywhere (std 1 where nothing was predicted)
+    per_step = step_loss(out.mean, std, x, distance)  # (B, T), finite everywhere (std 1 where nothing was predicted)
     return (per_step * missing.to(x.dtype)).sum() / missing.sum().clamp(min=1)
 
 
@@ -83,14 +88,16 @@ class Imputer(nn.Module):
         """Differentiable imputation on prepared tensors (x (B, T, D) float, mask (B, T) bool)."""
         raise NotImplementedError
 
-    def free_running_loss(self, x: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    def free_running_loss(self, x: torch.Tensor, mask: torch.Tensor, distance: bool = False) -> torch.Tensor:
         """Impute with the model's own outputs fed back in (no teacher forcing) and score the
         imputed steps against the truth: the training signal that fixes exposure bias.
 
+        The score is the squared error, or with ``distance`` the Euclidean distance (the
+        L2 metric the benchmarks report); Gaussian models always use the NLL.
         Taught in ``05_pretraining.ipynb``.
         """
         out = self.run(x, mask)
-        return imputed_loss(out, x, mask)
+        return imputed_loss(out, x, mask, distance)
 
     def save(self, path) -> None:
         """Write a checkpoint (config, state_dict, kit version). Taught in ``05_pretraining.ipynb``."""

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import argparse
 import copy
+import functools
 import sys
 import time
 from dataclasses import asdict, dataclass, field, fields
@@ -44,6 +45,7 @@ from .runtime import get_device, set_seed
 
 # Per task: values per step, steps, the paper's missing-steps range, and whether the data are
 # stochastic (then the decoder is Gaussian and the losses are negative log-likelihoods).
+FR_LOSSES = ("squared", "distance")  # "distance": the per-step Euclidean error, i.e. the L2 metric itself
 TRAIN_MASKS = ("paper", "forward")  # "forward" fine-tunes an imputation model for forward inference (§4.3)
 
 TASKS = {
@@ -71,6 +73,7 @@ class TrainConfig:
     lr_decay: float = 0.5       # multiply the learning rate by this ...
     lr_decay_every: int = 10    # ... every this many epochs of a phase
     clip: float = 1.0           # gradient-norm clipping
+    fr_loss: str = "squared"    # free-running loss of deterministic models: "squared" error or Euclidean "distance"
     mask: str = "paper"         # training/validation masks: "paper" (§4.1-4.2) or "forward" (§4.3, only step 0 observed)
     missing: tuple = ()         # paper masks: missing steps per sequence (empty = the task's, see TASKS)
     seed: int = 0
@@ -93,6 +96,8 @@ class TrainConfig:
         for name in ("lr", "fr_lr", "lr_decay", "clip"):
             if not float(getattr(self, name)) > 0:
                 raise ValueError(f"{name} must be positive, got {getattr(self, name)!r}")
+        if self.fr_loss not in FR_LOSSES:
+            raise ValueError(f"fr_loss must be one of {FR_LOSSES}, got {self.fr_loss!r}")
         if self.mask not in TRAIN_MASKS:
             raise ValueError(f"mask must be one of {TRAIN_MASKS}, got {self.mask!r}")
         self.missing = tuple(self.missing) or TASKS[self.task]["missing"]
@@ -219,7 +224,10 @@ def train(cfg: TrainConfig, model: Imputer | None = None) -> tuple[Imputer, Hist
             continue
         opt = torch.optim.Adam(model.parameters(), lr=lr)
         sched = torch.optim.lr_scheduler.StepLR(opt, step_size=cfg.lr_decay_every, gamma=cfg.lr_decay)
-        loss_fn = model.teacher_forced_loss if phase == "teacher-forced" else model.free_running_loss
+        if phase == "teacher-forced":
+            loss_fn = model.teacher_forced_loss
+        else:
+            loss_fn = functools.partial(model.free_running_loss, distance=cfg.fr_loss == "distance")
         for _ in range(n_epochs):
             epoch += 1
             model.train()

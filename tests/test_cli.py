@@ -125,6 +125,7 @@ def _train_error(lines: list[str]) -> str:
     (["--batch-size", "abc"], "--batch-size"),
     (["--lr", "-1"], "lr must be positive"),
     (["--mask", "gap"], "mask must be one of"),
+    (["--fr-loss", "l1"], "fr_loss must be one of"),
     (["--missing", "3"], "--missing"),
     (["--bogus"], "--bogus"),
 ])

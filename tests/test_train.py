@@ -29,7 +29,7 @@ def test_same_seed_same_losses():
 
 @pytest.mark.parametrize("bad, message", [(dict(model="lstm"), "model must be one of"),
                                           (dict(batch_size=0), "batch_size"), (dict(lr=-1.0), "lr"),
-                                          (dict(task="mnist"), "task")])
+                                          (dict(task="mnist"), "task"), (dict(fr_loss="l1"), "fr_loss must be one of")])
 def test_config_errors_name_the_problem(bad, message):
     with pytest.raises(ValueError, match=message):
         TrainConfig(**{**TINY, **bad})
@@ -92,3 +92,30 @@ def test_half_checkpoints_are_smaller_and_load_as_float32(tmp_path):
     for (name, a), b in zip(model.state_dict().items(), back.state_dict().values()):
         assert b.dtype == torch.float32, name
         torch.testing.assert_close(b, a, atol=1e-3, rtol=1e-3)
+
+
+def test_distance_loss_is_the_l2_metric_and_trains():
+    import numpy as np
+    import torch
+
+    from naomi_lite.metrics import l2_missing
+    from naomi_lite.models import step_loss
+
+    mean, target = torch.tensor([[0.0, 0.0], [3.0, 4.0]]), torch.zeros(2, 2)
+    assert torch.allclose(step_loss(mean, None, target, distance=True), torch.tensor([0.0, 5.0]), atol=1e-3)
+    assert torch.equal(step_loss(mean, None, target), torch.tensor([0.0, 25.0]))
+    zero = mean[:1].clone().requires_grad_(True)
+    step_loss(zero, None, target[:1], distance=True).sum().backward()
+    assert torch.isfinite(zero.grad).all()  # no NaN gradient at zero error
+    trained, history = train(TrainConfig(**{**TINY, "fr_loss": "distance"}))
+    assert np.isfinite(history.column("loss")[1:]).all()
+    # with one sequence per batch element, the distance loss of a model equals its l2_missing mean
+    x = torch.as_tensor(np.random.default_rng(0).uniform(-0.5, 0.5, (4, 200, 2)).astype(np.float32))
+    mask = torch.zeros(4, 200, dtype=torch.bool)
+    mask[:, ::50] = True
+    with torch.no_grad():
+        loss = trained.free_running_loss(x, mask, distance=True).item()
+    imputed = trained.impute(x, mask)
+    missing = (~mask).sum(1).numpy()
+    per_seq = l2_missing(imputed.numpy(), x.numpy(), mask.numpy())
+    assert loss == pytest.approx(float((per_seq * missing).sum() / missing.sum()), rel=1e-4)
