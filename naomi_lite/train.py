@@ -165,6 +165,7 @@ class History:
     """One row per epoch: phase, epoch, mean training loss, validation L2, learning rate, seconds."""
 
     rows: list = field(default_factory=list)
+    interrupted: bool = False  # True when Ctrl-C ended the run early (the best epoch so far is kept)
 
     def add(self, **row) -> None:
         self.rows.append(row)
@@ -219,47 +220,52 @@ def train(cfg: TrainConfig, model: Imputer | None = None) -> tuple[Imputer, Hist
     xt = torch.as_tensor(train_x, device=device)  # (N, T, D)
     rng = np.random.default_rng(cfg.seed + 2)
     epoch = 0
-    for phase, n_epochs, lr in (("teacher-forced", cfg.tf_epochs, cfg.lr), ("free-running", cfg.fr_epochs, cfg.fr_lr)):
-        if n_epochs == 0:
-            continue
-        opt = torch.optim.Adam(model.parameters(), lr=lr)
-        sched = torch.optim.lr_scheduler.StepLR(opt, step_size=cfg.lr_decay_every, gamma=cfg.lr_decay)
-        if phase == "teacher-forced":
-            loss_fn = model.teacher_forced_loss
-        else:
-            loss_fn = functools.partial(model.free_running_loss, distance=cfg.fr_loss == "distance")
-        for _ in range(n_epochs):
-            epoch += 1
-            model.train()
-            masks = cfg.masks(len(train_x), train_x.shape[1], seed=int(rng.integers(2**31)))
-            masks = torch.as_tensor(masks, device=device)  # (N, T): a different mask for every sequence
-            perm = torch.as_tensor(rng.permutation(len(train_x)), device=device)
-            losses = []
-            bar = tqdm(range(0, len(perm), cfg.batch_size), desc=f"{phase} epoch {epoch}", leave=False,
-                       disable=not cfg.progress)
-            for i in bar:
-                idx = perm[i : i + cfg.batch_size]
-                loss = loss_fn(xt[idx], masks[idx])
-                opt.zero_grad(set_to_none=True)
-                loss.backward()
-                torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.clip)
-                opt.step()
-                losses.append(loss.item())
-                bar.set_postfix(loss=f"{losses[-1]:.4g}")
-            epoch_lr = opt.param_groups[0]["lr"]  # the rate this epoch trained with
-            sched.step()
-            val = evaluate_l2(model, val_x, val_mask)
-            history.add(phase=phase, epoch=epoch, loss=float(np.mean(losses)), val_l2=val,
-                        lr=epoch_lr, seconds=time.time() - start)
-            if cfg.verbose:
-                tqdm.write(f"epoch {epoch:3d} {phase:15s} loss {np.mean(losses):.5f} val L2 {val:.4f}"
-                           f"{'  *best*' if val < best[0] else ''}  ({time.time() - start:.0f} s)")
-            if val < best[0]:
-                best = (val, copy.deepcopy(model.state_dict()))
+    try:  # Ctrl-C (or a notebook's "interrupt kernel") ends training early and keeps the best epoch so far
+        for phase, n_epochs, lr in (("teacher-forced", cfg.tf_epochs, cfg.lr), ("free-running", cfg.fr_epochs, cfg.fr_lr)):
+            if n_epochs == 0:
+                continue
+            opt = torch.optim.Adam(model.parameters(), lr=lr)
+            sched = torch.optim.lr_scheduler.StepLR(opt, step_size=cfg.lr_decay_every, gamma=cfg.lr_decay)
+            if phase == "teacher-forced":
+                loss_fn = model.teacher_forced_loss
+            else:
+                loss_fn = functools.partial(model.free_running_loss, distance=cfg.fr_loss == "distance")
+            for _ in range(n_epochs):
+                epoch += 1
+                model.train()
+                masks = cfg.masks(len(train_x), train_x.shape[1], seed=int(rng.integers(2**31)))
+                masks = torch.as_tensor(masks, device=device)  # (N, T): a different mask for every sequence
+                perm = torch.as_tensor(rng.permutation(len(train_x)), device=device)
+                losses = []
+                bar = tqdm(range(0, len(perm), cfg.batch_size), desc=f"{phase} epoch {epoch}", leave=False,
+                           disable=not cfg.progress)
+                for i in bar:
+                    idx = perm[i : i + cfg.batch_size]
+                    loss = loss_fn(xt[idx], masks[idx])
+                    opt.zero_grad(set_to_none=True)
+                    loss.backward()
+                    torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.clip)
+                    opt.step()
+                    losses.append(loss.item())
+                    bar.set_postfix(loss=f"{losses[-1]:.4g}")
+                epoch_lr = opt.param_groups[0]["lr"]  # the rate this epoch trained with
+                sched.step()
+                val = evaluate_l2(model, val_x, val_mask)
+                history.add(phase=phase, epoch=epoch, loss=float(np.mean(losses)), val_l2=val,
+                            lr=epoch_lr, seconds=time.time() - start)
+                if cfg.verbose:
+                    tqdm.write(f"epoch {epoch:3d} {phase:15s} loss {np.mean(losses):.5f} val L2 {val:.4f}"
+                               f"{'  *best*' if val < best[0] else ''}  ({time.time() - start:.0f} s)")
+                if val < best[0]:
+                    best = (val, copy.deepcopy(model.state_dict()))
+                if cfg.max_minutes and time.time() - start > 60 * cfg.max_minutes:
+                    break
             if cfg.max_minutes and time.time() - start > 60 * cfg.max_minutes:
                 break
-        if cfg.max_minutes and time.time() - start > 60 * cfg.max_minutes:
-            break
+    except KeyboardInterrupt:
+        history.interrupted = True
+        tqdm.write(f"interrupted after {time.time() - start:.0f} s: keeping the best epoch so far "
+                   f"(validation L2 {best[0]:.4f})")
     model.load_state_dict(best[1])  # best validation L2 (of the mean imputation) over all epochs
     model.eval()
     return model, history
@@ -332,7 +338,8 @@ def main(argv=None) -> int:
             "minutes": round(minutes, 1), "best_val_l2": best, "train_config": {k: (list(v) if isinstance(v, tuple) else v)
                                                                                for k, v in asdict(cfg).items()},
             "history": {k: history.column(k) for k in ("epoch", "loss", "val_l2", "seconds")},
-            "phases": history.column("phase"), "device": str(get_device(cfg.device))}
+            "phases": history.column("phase"), "device": str(get_device(cfg.device)),
+            "interrupted": history.interrupted}
     if init is not None:
         meta["previous"] = getattr(init, "meta", {})  # the run this one continued
     save(model, args.out, meta, half=args.half)

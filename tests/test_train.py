@@ -119,3 +119,22 @@ def test_distance_loss_is_the_l2_metric_and_trains():
     missing = (~mask).sum(1).numpy()
     per_seq = l2_missing(imputed.numpy(), x.numpy(), mask.numpy())
     assert loss == pytest.approx(float((per_seq * missing).sum() / missing.sum()), rel=1e-4)
+
+
+def test_ctrl_c_keeps_the_best_epoch_and_writes_the_checkpoint(tmp_path):
+    import os
+    import signal
+
+    out = tmp_path / "m.pt"
+    cmd = [sys.executable, "-u", "-m", "naomi_lite.train", "--hidden", "8", "--decoder-hidden", "8", "--highest", "8",
+           "--n-train", "32", "--n-val", "8", "--tf-epochs", "100000", "--fr-epochs", "0", "--batch-size", "16",
+           "--no-progress", "--device", "cpu", "--threads", "1", "--out", str(out)]
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    first = proc.stdout.readline()  # an epoch has finished: there is a best state to keep
+    assert first.startswith("epoch   1"), first + proc.stderr.read()
+    os.kill(proc.pid, signal.SIGINT)
+    rest, err = proc.communicate(timeout=120)
+    assert proc.returncode == 0, err
+    assert "interrupted after" in rest and "wrote" in rest
+    meta = load(out).meta
+    assert meta["interrupted"] is True and len(meta["history"]["epoch"]) >= 2
