@@ -177,17 +177,20 @@ class History:
 def training_history(meta: dict) -> dict:
     """A checkpoint's whole training history, following ``meta["previous"]`` back through continued runs.
 
-    Returns lists ``epoch``, ``phase``, ``loss``, ``val_l2`` and ``seconds``, with epochs and
-    seconds counted from the first run. A continued run's "init" row (the loaded model
-    evaluated again) is dropped. Taught in ``05_pretraining.ipynb``.
+    Returns lists ``epoch``, ``phase``, ``loss``, ``val_l2``, ``seconds`` and ``loss_kind``
+    (what ``loss`` measured: "squared", "distance" or "nll"), with epochs and seconds counted
+    from the first run. A continued run's "init" row (the loaded model evaluated again) is
+    dropped. Taught in ``05_pretraining.ipynb``.
     """
     chain = []
     while meta:
         chain.append(meta)
         meta = meta.get("previous", {})
-    out = {k: [] for k in ("epoch", "phase", "loss", "val_l2", "seconds")}
+    out = {k: [] for k in ("epoch", "phase", "loss", "val_l2", "seconds", "loss_kind")}
     for run in reversed(chain):
         h, phases = run["history"], run["phases"]
+        tc = run.get("train_config", {})
+        gaussian = TASKS.get(tc.get("task", "billiards"), {}).get("gaussian", False)
         epoch0 = out["epoch"][-1] if out["epoch"] else 0
         sec0 = out["seconds"][-1] if out["seconds"] else 0.0
         for i, phase in enumerate(phases):
@@ -198,6 +201,8 @@ def training_history(meta: dict) -> dict:
             out["loss"].append(h["loss"][i])
             out["val_l2"].append(h["val_l2"][i])
             out["seconds"].append(sec0 + h["seconds"][i])
+            out["loss_kind"].append("nll" if gaussian else tc.get("fr_loss", "squared") if phase == "free-running"
+                                    else "squared")
     return out
 
 

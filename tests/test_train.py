@@ -55,8 +55,9 @@ def test_training_history_follows_continued_runs():
     first = {"history": {"epoch": [0, 1, 2], "loss": [float("nan"), 1.0, 0.5], "val_l2": [0.9, 0.5, 0.4],
                          "seconds": [0.0, 10.0, 20.0]}, "phases": ["init", "teacher-forced", "free-running"]}
     second = {"history": {"epoch": [0, 1], "loss": [float("nan"), 0.3], "val_l2": [0.4, 0.3], "seconds": [0.0, 5.0]},
-              "phases": ["init", "free-running"], "previous": first}
+              "phases": ["init", "free-running"], "previous": first, "train_config": {"fr_loss": "distance"}}
     h = training_history(second)
+    assert h["loss_kind"] == ["squared", "squared", "squared", "distance"]  # a run without fr_loss: squared
     assert h["epoch"] == [0, 1, 2, 3]
     assert h["phase"] == ["init", "teacher-forced", "free-running", "free-running"]
     assert h["val_l2"] == [0.9, 0.5, 0.4, 0.3] and h["seconds"][-1] == 25.0
