@@ -309,6 +309,21 @@ def _parser() -> argparse.ArgumentParser:
     return p
 
 
+def _stop_on_signals() -> None:
+    """Let ``kill -INT`` and ``kill -TERM`` end a command-line run like Ctrl-C: the best epoch is written.
+
+    A shell starts background jobs (``nohup ... &``) with SIGINT ignored, so the handler is set
+    here explicitly; SIGTERM (plain ``kill``) raises the same KeyboardInterrupt.
+    """
+    import signal
+
+    def stop(signum, frame):
+        raise KeyboardInterrupt(f"signal {signum}")
+
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.signal(signal.SIGTERM, stop)
+
+
 def main(argv=None) -> int:
     from .checkpoints import save
 
@@ -336,6 +351,7 @@ def main(argv=None) -> int:
             parser.error(f"--init-from: {err}")
         if init.config.model != cfg.model:
             parser.error(f"--init-from holds a {init.config.model} model but --model is {cfg.model}")
+    _stop_on_signals()
     model, history = train(cfg, init)
     minutes = (time.time() - start) / 60
     best = min(history.column("val_l2"))

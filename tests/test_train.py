@@ -122,7 +122,14 @@ def test_distance_loss_is_the_l2_metric_and_trains():
     assert loss == pytest.approx(float((per_seq * missing).sum() / missing.sum()), rel=1e-4)
 
 
-def test_ctrl_c_keeps_the_best_epoch_and_writes_the_checkpoint(tmp_path):
+def _ignore_sigint():  # what a shell does to a background job (`nohup ... &`)
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+@pytest.mark.parametrize("signame", ["SIGINT", "SIGTERM"])
+def test_a_signal_keeps_the_best_epoch_and_writes_the_checkpoint(tmp_path, signame):
     import os
     import signal
 
@@ -130,10 +137,10 @@ def test_ctrl_c_keeps_the_best_epoch_and_writes_the_checkpoint(tmp_path):
     cmd = [sys.executable, "-u", "-m", "naomi_lite.train", "--hidden", "8", "--decoder-hidden", "8", "--highest", "8",
            "--n-train", "32", "--n-val", "8", "--tf-epochs", "100000", "--fr-epochs", "0", "--batch-size", "16",
            "--no-progress", "--device", "cpu", "--threads", "1", "--out", str(out)]
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, preexec_fn=_ignore_sigint)
     first = proc.stdout.readline()  # an epoch has finished: there is a best state to keep
     assert first.startswith("epoch   1"), first + proc.stderr.read()
-    os.kill(proc.pid, signal.SIGINT)
+    os.kill(proc.pid, getattr(signal, signame))
     rest, err = proc.communicate(timeout=120)
     assert proc.returncode == 0, err
     assert "interrupted after" in rest and "wrote" in rest
