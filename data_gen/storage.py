@@ -8,12 +8,12 @@ Taught in ``01_billiards.ipynb`` (through ``billiards.save_dataset`` / ``load_da
 """
 from __future__ import annotations
 
-import os
-import tempfile
 import zipfile
 from pathlib import Path
 
 import numpy as np
+
+from naomi_lite.paths import write_atomically
 
 DATASET_KEYS = ("train", "test")
 
@@ -31,27 +31,20 @@ def check_trajectories(name: str, x, dim: int, layout: str = "") -> np.ndarray:
 def save_train_test(path, train, test, dim: int, layout: str = "") -> Path:
     """Write ``train`` and ``test`` (N, T, dim) to the .npz file ``path`` atomically; returns the path.
 
-    The data go to a temporary file in the same folder first, which then replaces
-    ``path`` in one step (``os.replace``), so a crash never leaves a half-written file.
-    Overwrites an existing file (the command lines ask for ``--force`` first).
+    Written atomically (``naomi_lite.paths.write_atomically``), so a crash never leaves a
+    half-written file. Overwrites an existing file (the command lines ask for ``--force`` first).
     """
     path = Path(path)
     train = check_trajectories("train", train, dim, layout)
     test = check_trajectories("test", test, dim, layout)
     if train.shape[1] != test.shape[1]:
         raise ValueError(f"train and test must have the same T, got {train.shape[1]} and {test.shape[1]}")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
+
+    def write(tmp: str) -> None:
+        with open(tmp, "wb") as f:  # a file object: given a name, np.savez would append ".npz" to it
             np.savez(f, train=train, test=test)
-        os.chmod(tmp, 0o644)  # mkstemp creates 0o600; a dataset is ordinary readable data
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-    return path
+
+    return write_atomically(path, write)
 
 
 def read_arrays(path) -> dict:

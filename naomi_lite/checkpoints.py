@@ -9,9 +9,7 @@ Taught in ``05_pretraining.ipynb``.
 """
 from __future__ import annotations
 
-import os
 import pickle
-import tempfile
 import zipfile
 from pathlib import Path
 
@@ -20,7 +18,7 @@ import torch
 from . import __version__
 from .config import NAOMIConfig
 from .models import Imputer, build_model
-from .paths import CHECKPOINT_DIR
+from .paths import CHECKPOINT_DIR, write_atomically
 
 KIT = "naomi_lite"
 
@@ -35,8 +33,6 @@ def save(model: Imputer, path, meta: dict | None = None, half: bool = False) -> 
     ``half=True`` stores the floating-point weights as float16, which halves the file (the
     shipped checkpoints use it); :func:`load` turns them back into the model's float32.
     """
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
     state = {k: v.detach().cpu() for k, v in model.state_dict().items()}
     if half:
         state = {k: v.half() if v.is_floating_point() else v for k, v in state.items()}
@@ -48,16 +44,7 @@ def save(model: Imputer, path, meta: dict | None = None, half: bool = False) -> 
         "meta": dict(meta or {}),
         "stored_dtype": "float16" if half else "float32",
     }
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    os.close(fd)
-    try:
-        torch.save(payload, tmp)
-        os.chmod(tmp, 0o644)  # mkstemp makes it private; a checkpoint is meant to be shared
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
+    return write_atomically(path, lambda tmp: torch.save(payload, tmp))
 
 
 def read(path) -> dict:
