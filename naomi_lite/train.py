@@ -26,8 +26,10 @@ Taught in ``05_pretraining.ipynb``.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import copy
 import functools
+import signal
 import sys
 import time
 from dataclasses import asdict, dataclass, field, fields
@@ -225,6 +227,10 @@ def train(cfg: TrainConfig, model: Imputer | None = None) -> tuple[Imputer, Hist
     xt = torch.as_tensor(train_x, device=device)  # (N, T, D)
     rng = np.random.default_rng(cfg.seed + 2)
     epoch = 0
+
+    def out_of_time() -> bool:  # --max-minutes: stop after the epoch that crosses the limit
+        return bool(cfg.max_minutes) and time.time() - start > 60 * cfg.max_minutes
+
     try:  # Ctrl-C (or a notebook's "interrupt kernel") ends training early and keeps the best epoch so far
         for phase, n_epochs, lr in (("teacher-forced", cfg.tf_epochs, cfg.lr), ("free-running", cfg.fr_epochs, cfg.fr_lr)):
             if n_epochs == 0:
@@ -263,9 +269,9 @@ def train(cfg: TrainConfig, model: Imputer | None = None) -> tuple[Imputer, Hist
                                f"{'  *best*' if val < best[0] else ''}  ({time.time() - start:.0f} s)")
                 if val < best[0]:
                     best = (val, copy.deepcopy(model.state_dict()))
-                if cfg.max_minutes and time.time() - start > 60 * cfg.max_minutes:
+                if out_of_time():
                     break
-            if cfg.max_minutes and time.time() - start > 60 * cfg.max_minutes:
+            if out_of_time():
                 break
     except KeyboardInterrupt:
         history.interrupted = True
@@ -309,19 +315,24 @@ def _parser() -> argparse.ArgumentParser:
     return p
 
 
-def _stop_on_signals() -> None:
-    """Let ``kill -INT`` and ``kill -TERM`` end a command-line run like Ctrl-C: the best epoch is written.
+@contextlib.contextmanager
+def _stop_on_signals():
+    """While inside, ``kill -INT`` and ``kill -TERM`` end a command-line run like Ctrl-C (the
+    best epoch is written); the previous handlers come back afterwards.
 
     A shell starts background jobs (``nohup ... &``) with SIGINT ignored, so the handler is set
     here explicitly; SIGTERM (plain ``kill``) raises the same KeyboardInterrupt.
     """
-    import signal
-
     def stop(signum, frame):
         raise KeyboardInterrupt(f"signal {signum}")
 
-    signal.signal(signal.SIGINT, signal.default_int_handler)
-    signal.signal(signal.SIGTERM, stop)
+    previous = {sig: signal.signal(sig, handler)
+                for sig, handler in ((signal.SIGINT, signal.default_int_handler), (signal.SIGTERM, stop))}
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
 
 
 def main(argv=None) -> int:
@@ -351,8 +362,8 @@ def main(argv=None) -> int:
             parser.error(f"--init-from: {err}")
         if init.config.model != cfg.model:
             parser.error(f"--init-from holds a {init.config.model} model but --model is {cfg.model}")
-    _stop_on_signals()
-    model, history = train(cfg, init)
+    with _stop_on_signals():
+        model, history = train(cfg, init)
     minutes = (time.time() - start) / 60
     best = min(history.column("val_l2"))
     meta = {"command": "python -m naomi_lite.train " + " ".join(argv if argv is not None else sys.argv[1:]),
