@@ -69,12 +69,11 @@ def print_header(title: str, device: torch.device) -> dict:
     return info
 
 
-def new_parser(doc: str, device_and_threads: bool = True) -> argparse.ArgumentParser:
+def new_parser(doc: str) -> argparse.ArgumentParser:
     """A parser described by the first paragraph of ``doc``, with ``--device`` and ``--threads``."""
     p = argparse.ArgumentParser(description=doc.split("\n\n")[0], formatter_class=argparse.ArgumentDefaultsHelpFormatter)
-    if device_and_threads:
-        p.add_argument("--device", default="auto", help="'auto' (CUDA if available, else CPU), 'cpu' or 'cuda'")
-        p.add_argument("--threads", type=int, default=0, help="torch CPU threads (0 = torch's default)")
+    p.add_argument("--device", default="auto", help="'auto' (CUDA if available, else CPU), 'cpu' or 'cuda'")
+    p.add_argument("--threads", type=int, default=0, help="torch CPU threads (0 = torch's default)")
     return p
 
 
@@ -93,7 +92,7 @@ def check_args(p: argparse.ArgumentParser, args, at_least_one: tuple) -> None:
     for name in at_least_one:
         if getattr(args, name) < 1:
             p.error(f"--{name.replace('_', '-')} must be at least 1")
-    if getattr(args, "threads", 0) < 0:
+    if args.threads < 0:
         p.error("--threads must be >= 0")
     folder = getattr(args, "checkpoint_dir", None)
     if folder is not None and not folder.is_dir():
