@@ -1,6 +1,6 @@
 """Billiards accuracy benchmark: the paper's Figure 4 on a fresh test set.
 
-Imputes a held-out billiards test set (``naomi_lite.train.billiards_test_set``: seed
+Imputes a held-out billiards test set (``naomi_lite.data.billiards_test_set``: seed
 2019, paper masks with 180-195 of 200 steps missing) with every method of the paper's
 Figure 4 and prints, for each, the mean and the 5th-95th percentiles of
 
@@ -12,7 +12,7 @@ then the L2 ratios (each method against Linear, NAOMI against the RNN), the impu
 per method, and a targets section (MET / NOT MET, computed from the numbers above).
 
 Methods: ground truth, Linear (``baselines.linear_interpolate``), KNN
-(``baselines.knn_impute`` over the training trajectories ``billiards_data(4000, 500,
+(``baselines.knn_impute`` over the training trajectories ``task_data("billiards", 4000, 500,
 seed=0)[0]``; k is fixed in advance, never tuned on the test set), and the shipped
 checkpoints RNN, SingleRes and NAOMI. A missing checkpoint is reported and skipped.
 
@@ -32,7 +32,7 @@ from common import (add_accuracy_arguments, check_args, device_from_args, load_m
                     print_header, print_impute_times, print_table, print_targets, run_methods, write_json)
 from naomi_lite.baselines import knn_impute, linear_interpolate
 from naomi_lite.evaluation import billiards_summary, impute_batched
-from naomi_lite.train import TEST_SEED, billiards_data, billiards_test_set
+from naomi_lite.data import TEST_SEED, billiards_test_set, task_data
 
 # name in the tables, checkpoint name, model kind stored in its config
 MODELS = [("RNN", "billiards-rnn", "rnn"), ("SingleRes", "billiards-singleres", "singleres"),
@@ -126,11 +126,11 @@ def main(argv=None) -> int:
     info = print_header("billiards accuracy (paper Figure 4) on a fresh test set", device)
 
     x, mask = billiards_test_set(n=args.n)  # (N, 200, 2), (N, 200)
-    train_x = billiards_data(4000, 500, seed=0)[0]  # (4000, 200, 2), for KNN only
+    train_x = task_data("billiards", 4000, 500, seed=0)[0]  # (4000, 200, 2), for KNN only
     missing = (~mask).sum(1)
     print(f"test set     {args.n} sequences x {x.shape[1]} steps, seed {TEST_SEED}, paper masks "
           f"({missing.min()}-{missing.max()} missing per sequence, mean {missing.mean():.1f})")
-    print(f"KNN          k={args.k} over {len(train_x)} training trajectories (billiards_data(4000, 500, seed=0))")
+    print(f"KNN          k={args.k} over {len(train_x)} training trajectories (task_data("billiards", 4000, 500, seed=0))")
 
     methods = {"Ground truth": (lambda: x, None),
                "Linear": (lambda: linear_interpolate(x, mask), None),

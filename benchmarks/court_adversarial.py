@@ -58,10 +58,10 @@ from data_gen.court import dataset
 from naomi_lite import court_metrics
 from naomi_lite.baselines import knn_impute, linear_interpolate
 from naomi_lite.evaluation import closer_count as ev_closer_count
-from naomi_lite.evaluation import court_summary, court_test_set, impute_batched, pairwise_spread
+from naomi_lite.data import TASKS, TEST_SEED, court_test_set
+from naomi_lite.evaluation import court_summary, impute_batched, pairwise_spread
 
-TEST_SEED = 2019  # fresh plays; the shipped models trained on seed 0
-MISSING = (40, 49)  # paper §4.2: 40-49 of 50 steps missing
+MISSING = TASKS["court"]["missing"]  # paper §4.2: 40-49 of 50 steps missing
 T = 50
 N_TRAIN = 10_000  # the training plays of the shipped checkpoints (seed 0); KNN's neighbours
 METRICS = list(court_metrics.court_metrics(np.zeros((1, 3, 10))).keys())  # the five, in the paper's order

@@ -4,7 +4,7 @@ Prints four tables and a targets section:
 
 1. Teacher-forced training step (forward + backward of ``NAOMI.teacher_forced_loss``)
    against a straightforward per-time-step reference loop of the same loss, written
-   in ``naomi_lite.reference.per_step_teacher_forced_loss``. The reference is first checked to give
+   in ``naomi_lite.model.per_step_teacher_forced_loss``. The reference is first checked to give
    the same loss. Target: >= 3x faster on CPU, >= 10x on GPU.
 2. Batched imputation of many sequences, each with its own paper mask, in one
    ``model.impute(x, mask)`` call, against imputing them one row at a time. Target >= 10x.
@@ -39,7 +39,7 @@ from common import (check_args, device_from_args, new_parser, options, print_hea
 from data_gen.billiards import simulate
 from naomi_lite import NAOMI, NAOMIConfig
 from naomi_lite.masks import paper_mask
-from naomi_lite.reference import per_step_teacher_forced_loss as reference_teacher_forced_loss
+from naomi_lite.model import per_step_teacher_forced_loss as reference_teacher_forced_loss
 
 # The original NAOMI code (github.com/felixykliu/NAOMI) on this machine type, as given to
 # us (not measured by this script): billiards sequences imputed per second.

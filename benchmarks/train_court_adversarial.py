@@ -44,7 +44,7 @@ from naomi_lite.adversarial import AdversarialConfig, train_adversarial
 from naomi_lite.checkpoints import save
 from naomi_lite.masks import paper_mask
 from naomi_lite.paths import CHECKPOINT_DIR
-from naomi_lite.train import court_data
+from naomi_lite.data import task_data
 
 
 def validation_medians(model, x: np.ndarray, mask: np.ndarray, seed: int = 0) -> dict:
@@ -86,7 +86,7 @@ def main(argv=None) -> int:
     start = time.time()
     model = naomi_lite.load(args.init, device=cfg.device)
     pretrain_meta = getattr(model, "meta", {})
-    train_x, val_x = court_data(args.n_train, args.n_val, seed=0)  # (N, 50, 10) each; the pretraining's plays
+    train_x, val_x = task_data("court", args.n_train, args.n_val, seed=0)  # (N, 50, 10) each; the pretraining's plays
     val_mask = paper_mask(len(val_x), val_x.shape[1], cfg.missing, seed=1)  # as the trainer's validation masks
     before = validation_medians(model, val_x, val_mask)
     naomi_lite.set_seed(cfg.seed)  # the discriminator's initial weights

@@ -38,14 +38,14 @@ def add_dataset_arguments(parser: argparse.ArgumentParser, name: str, *, n_train
     parser.add_argument("--T", dest="T", type=positive_int, default=T, help=f"{T_help} (default {T})")
     parser.add_argument("--seed", type=non_negative_int, default=0, help="random seed (default 0)")
     parser.add_argument("--out", type=Path, default=None,
-                        help=f"output .npz file (default: <data_dir>/{name}.npz, see naomi_lite.paths.data_dir)")
+                        help=f"output .npz file (default: <data_dir>/{name}.npz, see data_gen.storage.data_dir)")
     parser.add_argument("--force", action="store_true", help="overwrite --out if it already exists")
 
 
 def run_dataset(args: argparse.Namespace, parser: argparse.ArgumentParser, name: str, dataset, save_dataset) -> int:
     """Check ``args``, generate ``dataset(n_train, n_test, seed=, T=)`` and save it; returns the exit status."""
     if args.out is None:
-        from naomi_lite.paths import data_dir
+        from .storage import data_dir
 
         args.out = data_dir() / f"{name}.npz"
     if args.T < 2:

@@ -8,14 +8,46 @@ Taught in ``01_billiards.ipynb`` (through ``billiards.save_dataset`` / ``load_da
 """
 from __future__ import annotations
 
+import os
+import tempfile
 import zipfile
 from pathlib import Path
+from typing import Callable
 
 import numpy as np
 
-from naomi_lite.paths import write_atomically
+REPO_ROOT = Path(__file__).resolve().parent.parent
 
 DATASET_KEYS = ("train", "test")
+
+
+def data_dir() -> Path:
+    """Folder for generated datasets (``$NAOMI_DATA_DIR`` or ``<repo>/data``), created on demand."""
+    path = Path(os.environ.get("NAOMI_DATA_DIR", REPO_ROOT / "data"))
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def write_atomically(path, write: Callable[[str], None]) -> Path:
+    """Create ``path`` through ``write(tmp)``, which writes a temporary file in the same folder.
+
+    The temporary file then replaces ``path`` in one step (``os.replace``), so a crash or an
+    error never leaves a half-written file, and an existing ``path`` survives a failed write.
+    The file is made readable by all (0o644: data and checkpoints are meant to be shared).
+    Used by :func:`save_train_test` and ``naomi_lite.checkpoints.save``.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    os.close(fd)
+    try:
+        write(tmp)
+        os.chmod(tmp, 0o644)  # mkstemp creates the file private (0o600)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
 
 
 def check_trajectories(name: str, x, dim: int, layout: str = "") -> np.ndarray:
@@ -31,7 +63,7 @@ def check_trajectories(name: str, x, dim: int, layout: str = "") -> np.ndarray:
 def save_train_test(path, train, test, dim: int, layout: str = "") -> Path:
     """Write ``train`` and ``test`` (N, T, dim) to the .npz file ``path`` atomically; returns the path.
 
-    Written atomically (``naomi_lite.paths.write_atomically``), so a crash never leaves a
+    Written atomically (:func:`write_atomically`), so a crash never leaves a
     half-written file. Overwrites an existing file (the command lines ask for ``--force`` first).
     """
     path = Path(path)

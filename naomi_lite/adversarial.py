@@ -21,7 +21,7 @@ Taught in ``06_adversarial_imitation.ipynb``.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 import torch
@@ -29,8 +29,9 @@ import torch.nn.functional as F
 from torch import nn
 from tqdm.auto import tqdm
 
+from .history import History
 from .masks import paper_mask
-from .models import Imputer, imputed_loss
+from .model import Imputer, imputed_loss
 from .runtime import get_device, set_seed
 
 
@@ -136,17 +137,6 @@ def generator_loss(disc: Discriminator, imputed: torch.Tensor) -> torch.Tensor:
     return F.binary_cross_entropy_with_logits(fake, torch.ones_like(fake))
 
 
-@dataclass
-class AdversarialHistory:
-    """Per iteration: D's mean probability on expert and on imputed sequences, losses, and whether G moved."""
-
-    rows: list = field(default_factory=list)
-    pretrain_steps: int = 0  # discriminator updates spent before it separated expert from imputed
-
-    def column(self, key: str) -> list:
-        return [r[key] for r in self.rows]
-
-
 def _check_plays(train_x, dim: int) -> np.ndarray:
     """``train_x`` as float32 (N, T, dim), or a TypeError/ValueError naming what is wrong with it."""
     if isinstance(train_x, torch.Tensor):
@@ -171,7 +161,7 @@ def _check_plays(train_x, dim: int) -> np.ndarray:
 
 
 def train_adversarial(model: Imputer, train_x: np.ndarray, cfg: AdversarialConfig,
-                      disc: Discriminator | None = None) -> tuple[Imputer, Discriminator, AdversarialHistory]:
+                      disc: Discriminator | None = None) -> tuple[Imputer, Discriminator, History]:
     """Refine a pretrained Gaussian NAOMI by adversarial imitation; returns (model, discriminator, history).
 
     Taught in ``06_adversarial_imitation.ipynb``.
@@ -191,7 +181,7 @@ def train_adversarial(model: Imputer, train_x: np.ndarray, cfg: AdversarialConfi
     d_opt = torch.optim.Adam(disc.parameters(), lr=cfg.d_lr)
     rng = np.random.default_rng(cfg.seed)
     gen = torch.Generator(device=device).manual_seed(cfg.seed)
-    history = AdversarialHistory()
+    history = History()
 
     def batch():
         idx = torch.as_tensor(rng.choice(N, size=min(cfg.batch_size, N), replace=False), device=device)

@@ -17,7 +17,7 @@ import torch
 
 from . import __version__
 from .config import NAOMIConfig
-from .models import Imputer, build_model
+from .model import Imputer, build_model
 from .paths import CHECKPOINT_DIR, write_atomically
 
 KIT = "naomi_lite"

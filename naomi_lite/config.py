@@ -12,6 +12,7 @@ from dataclasses import asdict, dataclass, fields
 from .masks import check_highest
 
 MODEL_KINDS = ("naomi", "singleres", "rnn")
+DECODER_BASES = ("none", "linear")
 
 
 @dataclass
@@ -23,9 +24,10 @@ class NAOMIConfig:
     hidden: int = 200         # H, hidden size of each GRU layer
     layers: int = 2           # GRU layers in each encoder (paper §4: 2)
     decoder_hidden: int = 200 # width of each decoder head's hidden layer
-    highest: int = 64         # coarsest step size of the multiresolution decoder (a power of two)
+    highest: int | None = None  # coarsest decoder step size, a power of two (None: 64 for NAOMI, 1 for SingleRes and the RNN)
     gaussian: bool = False    # False: heads output the mean; True: mean and softplus std (stochastic data)
     min_std: float = 1e-3     # floor added to the softplus std in Gaussian mode
+    decoder_base: str = "none"  # heads output positions ("none", the paper) or a correction to the line between the pivots ("linear", kit's extension)
 
     def __post_init__(self) -> None:
         if self.model not in MODEL_KINDS:
@@ -34,10 +36,14 @@ class NAOMIConfig:
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
                 raise ValueError(f"{name} must be a positive integer, got {value!r}")
+        if self.highest is None:
+            self.highest = 64 if self.model == "naomi" else 1
         self.highest = check_highest(self.highest)
-        if self.model == "singleres" and self.highest != 1:
-            # SingleRes is NAOMI whose decoder has the finest resolution only.
-            self.highest = 1
+        if self.model != "naomi" and self.highest != 1:
+            # SingleRes is NAOMI whose decoder has the finest resolution only; the RNN has one head.
+            raise ValueError(f"a {self.model} model has one decoder head (highest=1), got highest={self.highest}")
+        if self.decoder_base not in DECODER_BASES:
+            raise ValueError(f"decoder_base must be one of {DECODER_BASES}, got {self.decoder_base!r}")
         if not self.min_std > 0:
             raise ValueError(f"min_std must be positive, got {self.min_std!r}")
 

@@ -1,6 +1,6 @@
 """Evaluation behind the paper's results (§4): Figures 4, 6, 8, 9, Tables 1-2, and a claims table.
 
-* ``impute_batched``: impute a large set in batches (means, or seeded samples);
+* ``impute_batched``: impute a large set in batches (means, or seeded samples); ``evaluate_l2``;
 * ``billiards_summary`` / ``court_summary``: the metrics of Figure 4 (mean, 5th-95th
   percentile) and of Figure 6 / Table 2 (median, 25th-75th percentile) of one method;
 * ``distance_to_truth`` / ``closer_count``: how far a method's statistic sits from the
@@ -28,8 +28,6 @@ from .masks import paper_mask
 
 BILLIARDS_METRICS = ("l2_missing", "sinuosity", "step_change", "reflection_distance")
 COURT_METRICS = ("trajectory_length", "out_of_bound_rate", "step_change", "path_difference", "player_distance")
-COURT_TEST_SEED = 2019  # fresh court plays for evaluation; the shipped models trained on seed 0
-COURT_MISSING = (40, 49)  # paper §4.2: 40-49 of the 50 steps missing
 
 
 def impute_batched(model, x: np.ndarray, mask: np.ndarray, batch_size: int = 256, sample: bool = False,
@@ -48,6 +46,12 @@ def impute_batched(model, x: np.ndarray, mask: np.ndarray, batch_size: int = 256
     out = [model.impute(x[i : i + batch_size], mask[i : i + batch_size], sample=sample, generator=gen)
            for i in range(0, len(x), batch_size)]
     return np.concatenate(out) if out else np.asarray(x).copy()
+
+
+def evaluate_l2(model, x: np.ndarray, mask: np.ndarray, batch_size: int = 256) -> float:
+    """Mean L2 on the missing steps (``metrics.l2_missing``) of ``model``'s mean imputation of (x, mask):
+    the trainer's validation score and the benchmarks' headline number. Taught in ``05_pretraining.ipynb``."""
+    return float(metrics.l2_missing(impute_batched(model, x, mask, batch_size), x, mask).mean())
 
 
 def billiards_summary(pred, truth=None, mask=None) -> dict:
@@ -78,14 +82,6 @@ def court_summary(pred) -> dict:
     Taught in ``06_adversarial_imitation.ipynb`` and ``07_reproducing_the_paper.ipynb``.
     """
     return {k: court_metrics.summarize_quartiles(v) for k, v in court_metrics.court_metrics(pred).items()}
-
-
-def court_test_set(n: int, seed: int = COURT_TEST_SEED, missing: tuple = COURT_MISSING) -> tuple[np.ndarray, np.ndarray]:
-    """Held-out court plays (``data_gen.court``, fresh seed) and paper masks: x (n, 50, 10), mask (n, 50)."""
-    from data_gen.court import dataset
-
-    x = dataset(n_train=0, n_test=n, seed=seed)[1]  # (n, T, 10)
-    return x, paper_mask(n, x.shape[1], missing, seed=seed + 1)
 
 
 def distance_to_truth(results: dict, name: str, metric: str, truth: str = "Ground truth") -> float:

@@ -8,6 +8,7 @@ Taught in ``02_masking.ipynb`` (patterns, order) and ``04_multiresolution_decode
 from __future__ import annotations
 
 import functools
+from dataclasses import dataclass
 from typing import NamedTuple
 
 import numpy as np
@@ -22,15 +23,16 @@ class ImputationStep(NamedTuple):
 
     ``t`` is the step being imputed, ``pivot`` the last known step before it (the left
     pivot p, whose forward state is used), ``context`` the position p + 2s whose backward
-    state is used, and ``step`` the step size s = t - pivot. ``pivot`` is -1 and
-    ``context`` is T when a gap touches the start or the end of the sequence (see
-    :func:`imputation_order`).
+    state is used, ``step`` the step size s = t - pivot, and ``right`` the known step q that
+    closes the gap (p < t < p + 2s <= q). ``pivot`` is -1, and ``context`` and ``right`` are
+    T, when a gap touches the start or the end of the sequence (see :func:`imputation_order`).
     """
 
     t: int
     pivot: int
     context: int
     step: int
+    right: int  # q, the next known step after the pivot (T past the end): the gap being filled is (pivot, right)
 
     @property
     def level(self) -> int:
@@ -68,7 +70,8 @@ def imputation_order(mask, highest: int = 64) -> list[ImputationStep]:
     1. take the leftmost gap: p is its last known step and q the next known step
        (q = T when the gap runs to the end of the sequence);
     2. the step size s is the largest power of two with p + 2s <= q, capped at ``highest``;
-    3. impute t = p + s from the forward state after p and the backward state at p + 2s;
+    3. impute t = p + s from the forward state after p and the backward state at the
+       *context* p + 2s (with the kit's pivot-relative heads, also from x_p and x_q);
     4. t becomes known, and the rule repeats until nothing is missing.
 
     A sequence that *starts* with a gap gets a virtual left pivot p = -1, whose forward
@@ -94,15 +97,15 @@ def imputation_order(mask, highest: int = 64) -> list[ImputationStep]:
     order: list[ImputationStep] = []
     for a, b in zip(starts.tolist(), ends.tolist()):
         p = a - 1
-        order.extend(ImputationStep(p + t, p + pivot, p + context, step)
-                     for t, pivot, context, step in _gap_order(b - p, highest))
+        order.extend(ImputationStep(p + t, p + pivot, p + context, step, p + right)
+                     for t, pivot, context, step, right in _gap_order(b - p, highest))
     return order
 
 
 @functools.lru_cache(maxsize=None)
 def _gap_order(length: int, highest: int) -> tuple[tuple[int, int, int, int], ...]:
     """The rule of :func:`imputation_order` on one gap: pivots 0 and ``length`` known, 1..length-1
-    missing. Returns (t, pivot, context, step) tuples relative to the left pivot."""
+    missing. Returns (t, pivot, context, step, right) tuples relative to the left pivot."""
     known = [True] + [False] * (length - 1) + [True]
     order = []
     left = 0  # every step before `left` is known
@@ -118,8 +121,195 @@ def _gap_order(length: int, highest: int) -> tuple[tuple[int, int, int, int], ..
         s = 1
         while 2 * s <= highest and p + 4 * s <= q:
             s *= 2
-        order.append((p + s, p, p + 2 * s, s))
+        order.append((p + s, p, p + 2 * s, s, q))
         known[p + s] = True
+
+
+# ---------------------------------------------------------------------------
+# The batched plan: Algorithm 1 for many rows at once (run by ``model.NAOMI.run``)
+# ---------------------------------------------------------------------------
+# Re-running both encoders after every imputed step, as line 11 reads literally, costs O(T^2)
+# GRU steps per sequence. Two facts make it O(T), and the plan below follows them:
+#
+# * everything left of the left pivot is known (leftmost-gap rule), so the forward encoder
+#   only ever moves right: it reads each step once;
+# * the backward state at position c has read steps c..T-1 only. Imputing t spoils the states
+#   at positions <= t and no others, so we keep a frontier v (states at v and beyond are up to
+#   date) and, when a context c < v is needed, recompute the states from v-1 down to c.
+#
+# Each row gets a program of *ticks*: in one tick a row may take one forward-encoder step, one
+# backward-encoder step, and then decode its next t*. Rows with different masks run their own
+# programs side by side, tick k for every row at once.
+
+_ROW_TICK = np.dtype([
+    ("forward", np.int64),         # step the forward encoder reads (-1: none)
+    ("backward", np.int64),        # position whose backward state is recomputed (-1: none) ...
+    ("backward_from", np.int64),   # ... from the state at position + 1 made at this tick (-1: the first pass)
+    ("backward_known", np.int64),  # m_j of that position at that time: 1 if observed or imputed already
+    ("impute", np.int64),          # t*, decoded at the end of the tick (-1: none)
+    ("level", np.int64),           # log2 of the step size s
+    ("pivot", np.int64),           # p
+    ("right", np.int64),           # q
+    ("context", np.int64),         # p + 2s
+    ("context_from", np.int64),    # tick that made the backward state at the context (-1: the first pass)
+])
+
+
+def row_program(order: list[ImputationStep], observed) -> np.ndarray:
+    """One row's ticks (a structured array, fields in ``_ROW_TICK``) for its imputation order.
+
+    Taught in ``04_multiresolution_decoder.ipynb``.
+    """
+    ticks = []
+    made = {}  # position -> the tick that last recomputed its backward state
+    known = np.array(observed, dtype=bool)
+    f, v = -1, 0  # the forward encoder has read steps 0..f; backward states at positions >= v are up to date
+    for s in order:
+        n_forward = s.pivot - f if s.pivot > f else 0  # forward reads f+1 .. pivot
+        n_backward = v - s.context if s.context < v else 0  # backward recomputes v-1 down to the context
+        for i in range(max(n_forward, n_backward, 1)):
+            tick = [-1, -1, -1, 0, -1, -1, -1, -1, -1, -1]
+            if i < n_forward:
+                tick[0] = f + 1 + i
+            if i < n_backward:
+                j = v - 1 - i
+                tick[1:4] = j, made.get(j + 1, -1), int(known[j])
+                made[j] = len(ticks)
+            ticks.append(tick)
+        ticks[-1][4:] = s.t, s.level, s.pivot, s.right, s.context, made.get(s.context, -1)  # the tick decodes t*
+        known[s.t] = True
+        f = max(f, s.pivot)
+        v = max(min(v, s.context), s.t + 1)  # imputing t spoils the backward states at positions <= t
+    return np.array([tuple(t) for t in ticks], dtype=_ROW_TICK)
+
+
+@dataclass
+class StateSource:
+    """Where n backward states are: ``parts`` [(tick, index)] (tick -1: the first backward pass,
+    indexed among this tick's reads of it), concatenated, then put in row order by ``order``."""
+
+    parts: list
+    order: object = None  # None when the parts are already in row order
+
+
+@dataclass
+class Tick:
+    """What the rows do together in one tick; each array has one entry per row that acts.
+
+    Reads of known values are flat indices row * T + step into the (B*T, D) values."""
+
+    forward_rows: object = None    # rows whose forward encoder reads one more known step ...
+    forward_reads: object = None   # ... that step
+    backward_rows: object = None   # rows whose backward encoder recomputes one stale state ...
+    backward_reads: object = None  # ... reading the value at that position ...
+    backward_known: object = None  # ... with m = 1 if it is known, (n, 1) ...
+    backward_from: StateSource | None = None  # ... from the state at position + 1
+    impute_rows: object = None     # rows that decode their next step: t*, its level, the pivots p and q,
+    impute_steps: object = None
+    levels: object = None
+    pivots: object = None
+    rights: object = None
+    pivot_reads: object = None     # reads of x_p and x_q (clamped at the ends)
+    right_reads: object = None
+    context_from: StateSource | None = None  # the backward state at the context p + 2s
+
+
+def _state_source(made_at: np.ndarray, first_pass_index: np.ndarray, rank: np.ndarray, first_here: list) -> StateSource:
+    """Resolve n state reads to the ticks that made them. ``made_at`` (n,): the tick, or -1 for the
+    first pass (then ``first_pass_index`` says where, and the read joins ``first_here``);
+    ``rank`` (K, n): each reading row's place among the rows of every tick."""
+    parts, where = [], []
+    for k in np.unique(made_at):
+        sel = np.flatnonzero(made_at == k)
+        if k < 0:
+            index = sum(len(r) for r in first_here) + np.arange(sel.size)
+            first_here.append(first_pass_index[sel])
+        else:
+            index = rank[k, sel]
+        parts.append((int(k), index))
+        where.append(sel)
+    order = np.concatenate(where)
+    return StateSource(parts, None if np.array_equal(order, np.arange(order.size)) else np.argsort(order))
+
+
+@dataclass
+class BatchPlan:
+    """Every tick of a batch, and the reads of the first backward pass (one gather, split by tick)."""
+
+    ticks: list
+    first_pass_reads: object  # flat indices row * (T+1) + position into the first pass
+    first_pass_counts: list   # how many of them each tick uses
+
+    def to(self, device, dtype=None) -> "BatchPlan":
+        """The same plan with every index array a torch tensor on ``device``, in one transfer."""
+        import torch
+
+        arrays = []
+        self._map(lambda a: arrays.append(a) or a)
+        if not arrays:
+            return self
+        flat = torch.as_tensor(np.concatenate(arrays), device=device)
+        pieces = iter(flat.split([len(a) for a in arrays]))
+        plan = self._map(lambda a: next(pieces))
+        for tick in plan.ticks:
+            if tick.backward_known is not None:
+                tick.backward_known = tick.backward_known.to(dtype or torch.float32).unsqueeze(1)  # (n, 1)
+        return plan
+
+    def _map(self, fn) -> "BatchPlan":
+        def convert(value):
+            if isinstance(value, StateSource):
+                return StateSource([(k, fn(i)) for k, i in value.parts], None if value.order is None else fn(value.order))
+            return value if value is None else fn(value)
+
+        ticks = [Tick(**{name: convert(getattr(t, name)) for name in Tick.__dataclass_fields__}) for t in self.ticks]
+        return BatchPlan(ticks, fn(self.first_pass_reads), self.first_pass_counts)
+
+
+def plan_batch(mask, highest: int) -> BatchPlan:
+    """Plan Algorithm 1 for a batch: mask (B, T) bool, True = observed -> :class:`BatchPlan`.
+
+    Each row's program comes from :func:`row_program`; here tick k of every row is gathered,
+    and every read of a backward state is resolved to the tick that made it.
+    Taught in ``04_multiresolution_decoder.ipynb``.
+    """
+    mask = np.asarray(mask, dtype=bool)
+    B, T = mask.shape
+    programs = [row_program(imputation_order(row, highest), row) for row in mask]
+    K = max((len(p) for p in programs), default=0)
+    table = np.zeros((K, B), dtype=_ROW_TICK)
+    for name in ("forward", "backward", "impute"):
+        table[name] = -1
+    for b, program in enumerate(programs):
+        table[: len(program), b] = program
+    rank = np.full((K, B), -1)  # rank[k, b]: where row b's recomputed state sits among tick k's
+    first_reads, counts, ticks = [], [], []
+    for k in range(K):
+        row, tick, first_here = table[k], Tick(), []  # first_here: this tick's reads of the first pass
+        acting = np.flatnonzero(row["forward"] >= 0)
+        if acting.size:
+            tick.forward_rows, tick.forward_reads = acting, acting * T + row["forward"][acting]
+        acting = np.flatnonzero(row["backward"] >= 0)
+        if acting.size:
+            position = row["backward"][acting]
+            tick.backward_rows, tick.backward_reads = acting, acting * T + position
+            tick.backward_known = row["backward_known"][acting]
+            tick.backward_from = _state_source(row["backward_from"][acting], acting * (T + 1) + position + 1,
+                                               rank[:, acting], first_here)
+            rank[k, acting] = np.arange(acting.size)
+        acting = np.flatnonzero(row["impute"] >= 0)
+        if acting.size:
+            tick.impute_rows, tick.impute_steps, tick.levels = acting, row["impute"][acting], row["level"][acting]
+            tick.pivots, tick.rights = row["pivot"][acting], row["right"][acting]
+            tick.pivot_reads = acting * T + np.maximum(tick.pivots, 0)
+            tick.right_reads = acting * T + np.minimum(tick.rights, T - 1)
+            tick.context_from = _state_source(row["context_from"][acting], acting * (T + 1) + row["context"][acting],
+                                              rank[:, acting], first_here)
+        first_reads.extend(first_here)
+        counts.append(sum(len(r) for r in first_here))
+        ticks.append(tick)
+    reads = np.concatenate(first_reads) if first_reads else np.zeros(0, dtype=np.int64)
+    return BatchPlan(ticks, reads, counts)
 
 
 # ---------------------------------------------------------------------------

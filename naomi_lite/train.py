@@ -4,11 +4,16 @@ For deterministic data such as billiards the paper optimizes the L2 loss with te
 forcing during pretraining and turns teacher forcing off for the last part. We do the
 same in two phases:
 
-1. **teacher forcing** (``tf_epochs``): ``model.teacher_forced_loss``, fully vectorized
-   (one fused GRU pass per encoder, one matrix product per decoder level);
-2. **free running** (``fr_epochs``): ``model.free_running_loss``, the batched,
-   differentiable imputation of ``naomi_lite.imputation`` with a fresh paper mask for
-   every sequence, scored on the imputed steps. This is what removes exposure bias.
+1. **teacher forcing** (``tf_epochs``): with ``tf_loss="paper"``, ``model.teacher_forced_loss``,
+   every decoder level at every pivot, fully vectorized (one fused GRU pass per encoder, one
+   matrix product per level); with ``tf_loss="inference"`` (the kit's extension),
+   ``model.inference_teacher_forced_loss``, the imputation loop with the true values fed back;
+2. **free running** (``fr_epochs``): ``model.free_running_loss``, the batched, differentiable
+   imputation of ``naomi_lite.model`` with a fresh paper mask for every sequence, scored on
+   the imputed steps. This is what removes exposure bias.
+
+The model's losses live in ``naomi_lite/model.py``, the masks in ``naomi_lite/masks.py`` and
+the data in ``naomi_lite/data.py``; this file is the loop and its command line.
 
 Adam with a step learning-rate decay, gradient clipping, and the best checkpoint by
 validation L2 on the missing steps. The paper does not state its learning-rate schedule;
@@ -39,50 +44,58 @@ import numpy as np
 import torch
 from tqdm.auto import tqdm
 
-from .config import MODEL_KINDS, NAOMIConfig
+from .config import DECODER_BASES, MODEL_KINDS, NAOMIConfig
+from .data import TASKS, task_data
+from .evaluation import evaluate_l2
+from .history import History
 from .masks import forward_mask, paper_mask
-from .metrics import l2_missing
-from .models import Imputer, build_model
+from .model import Imputer, build_model
 from .runtime import get_device, set_seed
 
-# Per task: values per step, steps, the paper's missing-steps range, and whether the data are
-# stochastic (then the decoder is Gaussian and the losses are negative log-likelihoods).
 FR_LOSSES = ("squared", "distance")  # "distance": the per-step Euclidean error, i.e. the L2 metric itself
+TF_LOSSES = ("paper", "inference")  # every level at every pivot (paper) / along inference's order (kit's extension)
 TRAIN_MASKS = ("paper", "forward")  # "forward" fine-tunes an imputation model for forward inference (§4.3)
 
-TASKS = {
-    "billiards": dict(dim=2, T=200, missing=(180, 195), gaussian=False),  # paper §4.1
-    "court": dict(dim=10, T=50, missing=(40, 49), gaussian=True),  # paper §4.2 (synthetic stand-in)
-}
+
+def _opt(default, help: str):
+    """A config field with its command-line help beside its default."""
+    return field(default=default, metadata={"help": help})
 
 
 @dataclass
 class TrainConfig:
-    """Everything one training run needs; the defaults are the shipped billiards models'."""
+    """Everything one training run needs. The CLI (``python -m naomi_lite.train --help``) has one flag per field."""
 
-    task: str = "billiards"     # dataset: "billiards" or "court"
-    model: str = "naomi"        # "naomi", "singleres" or "rnn"
-    hidden: int = 128           # GRU hidden size (the speed benchmark uses 200; 128 keeps checkpoints small)
-    decoder_hidden: int = 128   # width of each decoder head
-    highest: int = 64           # coarsest decoder step size (NAOMI only)
-    n_train: int = 4000         # training sequences (paper: 4000)
-    n_val: int = 500            # validation sequences, for best-checkpoint selection
-    tf_epochs: int = 10         # phase 1: teacher-forced epochs
-    fr_epochs: int = 30         # phase 2: free-running epochs
-    batch_size: int = 64
-    lr: float = 1e-3            # Adam learning rate at the start of phase 1
-    fr_lr: float = 5e-4         # Adam learning rate at the start of phase 2
-    lr_decay: float = 0.5       # multiply the learning rate by this ...
-    lr_decay_every: int = 10    # ... every this many epochs of a phase
-    clip: float = 1.0           # gradient-norm clipping
-    fr_loss: str = "squared"    # free-running loss of deterministic models: "squared" error or Euclidean "distance"
-    mask: str = "paper"         # training/validation masks: "paper" (§4.1-4.2) or "forward" (§4.3, only step 0 observed)
-    missing: tuple = ()         # paper masks: missing steps per sequence (empty = the task's, see TASKS)
-    seed: int = 0
-    device: str = "auto"
-    max_minutes: float = 0.0    # stop early after this wall time (0 = no limit); best checkpoint kept
-    progress: bool = True       # tqdm progress bars
-    verbose: bool = True        # one summary line per epoch
+    task: str = _opt("billiards", "dataset: billiards or court")
+    model: str = _opt("naomi", "naomi, singleres or rnn")
+    hidden: int = _opt(128, "GRU hidden size")
+    layers: int = _opt(2, "GRU layers per encoder (paper: 2)")
+    decoder_hidden: int = _opt(128, "width of each decoder head")
+    highest: int | None = _opt(None, "coarsest decoder step size, a power of two (default: 64 for NAOMI; "
+                                     "SingleRes and the RNN have one head, step 1)")
+    decoder_base: str = _opt("none", "none: heads output positions (paper); linear: a correction to the line "
+                                     "between the pivots (kit's extension)")
+    min_std: float = _opt(1e-3, "floor of the Gaussian decoder's std (court)")
+    n_train: int = _opt(4000, "training sequences (paper: 4000)")
+    n_val: int = _opt(500, "validation sequences, for best-checkpoint selection")
+    tf_epochs: int = _opt(10, "phase 1: teacher-forced epochs")
+    tf_loss: str = _opt("paper", "teacher forcing: paper (every level at every pivot) or inference "
+                                 "(inference's pivots and contexts, true values fed back; kit's extension)")
+    fr_epochs: int = _opt(30, "phase 2: free-running epochs")
+    batch_size: int = _opt(64, "sequences per batch")
+    lr: float = _opt(1e-3, "Adam learning rate at the start of phase 1")
+    fr_lr: float = _opt(5e-4, "Adam learning rate at the start of phase 2")
+    lr_decay: float = _opt(0.5, "multiply the learning rate by this ...")
+    lr_decay_every: int = _opt(10, "... every this many epochs of a phase")
+    clip: float = _opt(1.0, "gradient-norm clipping")
+    fr_loss: str = _opt("squared", "loss of deterministic models on imputed steps: squared error or Euclidean distance")
+    mask: str = _opt("paper", "training/validation masks: paper (§4.1-4.2) or forward (§4.3, only step 0 observed)")
+    missing: tuple = _opt((), "paper masks: missing steps per sequence, LO HI (default: the task's)")
+    seed: int = _opt(0, "seed of the data, the masks and the initial weights")
+    device: str = _opt("auto", "auto (CUDA if available), cpu or cuda")
+    max_minutes: float = _opt(0.0, "stop after the epoch that crosses this wall time (0 = no limit); best epoch kept")
+    progress: bool = _opt(True, "tqdm progress bars")
+    verbose: bool = _opt(True, "one summary line per epoch")
 
     def __post_init__(self) -> None:
         if self.task not in TASKS:
@@ -98,13 +111,15 @@ class TrainConfig:
         for name in ("lr", "fr_lr", "lr_decay", "clip"):
             if not float(getattr(self, name)) > 0:
                 raise ValueError(f"{name} must be positive, got {getattr(self, name)!r}")
-        if self.fr_loss not in FR_LOSSES:
-            raise ValueError(f"fr_loss must be one of {FR_LOSSES}, got {self.fr_loss!r}")
-        if self.mask not in TRAIN_MASKS:
-            raise ValueError(f"mask must be one of {TRAIN_MASKS}, got {self.mask!r}")
+        for name, allowed in (("fr_loss", FR_LOSSES), ("tf_loss", TF_LOSSES), ("mask", TRAIN_MASKS),
+                              ("decoder_base", DECODER_BASES)):
+            if getattr(self, name) not in allowed:
+                raise ValueError(f"{name} must be one of {allowed}, got {getattr(self, name)!r}")
+        if self.tf_loss == "inference" and self.model != "naomi":
+            raise ValueError(f"tf_loss='inference' runs NAOMI's imputation loop; the {self.model} model has none")
         self.missing = tuple(self.missing) or TASKS[self.task]["missing"]
         paper_mask(1, TASKS[self.task]["T"], self.missing)  # a bad range raises here, naming "missing"
-        self.model_config()  # hidden, decoder_hidden, highest: checked by NAOMIConfig
+        self.model_config()  # the model's shape: checked by NAOMIConfig
         get_device(self.device)  # an unknown or absent device fails now, not after loading data
 
     def masks(self, n: int, T: int, seed: int) -> np.ndarray:
@@ -114,98 +129,11 @@ class TrainConfig:
         return paper_mask(n, T, self.missing, seed=seed)
 
     def model_config(self) -> NAOMIConfig:
+        """The model this run trains."""
         task = TASKS[self.task]
-        return NAOMIConfig(model=self.model, dim=task["dim"], hidden=self.hidden, decoder_hidden=self.decoder_hidden,
-                           highest=self.highest if self.model == "naomi" else 1, gaussian=task["gaussian"])
-
-
-def task_data(task: str, n_train: int, n_val: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
-    """Training and validation sequences of a task (see :func:`billiards_data` / :func:`court_data`)."""
-    return {"billiards": billiards_data, "court": court_data}[task](n_train, n_val, seed)
-
-
-def court_data(n_train: int, n_val: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
-    """Training and validation plays from ``data_gen.court.dataset(seed=seed)`` (its test split serves as validation)."""
-    from data_gen.court import dataset
-
-    return dataset(n_train=n_train, n_test=n_val, seed=seed)
-
-
-def billiards_data(n_train: int, n_val: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
-    """Training and validation trajectories: the paper's train split and (part of) its test split
-    from ``data_gen.billiards.dataset(seed=seed)``. Benchmarks evaluate on a fresh seed instead."""
-    from data_gen.billiards import dataset
-
-    train, val = dataset(n_train=n_train, n_test=n_val, seed=seed)
-    return train, val
-
-
-TEST_SEED = 2019  # fresh trajectories and masks for evaluation; training never sees this seed
-
-
-def billiards_test_set(n: int = 1000, seed: int = TEST_SEED, missing: tuple = (180, 195)) -> tuple[np.ndarray, np.ndarray]:
-    """A fresh held-out test set with paper masks: (x (n, 200, 2) float32, mask (n, 200) bool).
-
-    Used by the benchmarks and chapters 05 and 07; independent of the training and
-    validation data (different seed). Taught in ``05_pretraining.ipynb``.
-    """
-    from data_gen.billiards import simulate
-
-    x = simulate(n, seed=seed)  # (n, T, 2)
-    return x, paper_mask(n, x.shape[1], missing, seed=seed + 1)
-
-
-def evaluate_l2(model: Imputer, x: np.ndarray, mask: np.ndarray, batch_size: int = 256) -> float:
-    """Mean L2 on the missing steps (``metrics.l2_missing``) of ``model`` on (x, mask)."""
-    pred = np.concatenate([model.impute(x[i : i + batch_size], mask[i : i + batch_size])
-                           for i in range(0, len(x), batch_size)])
-    return float(l2_missing(pred, x, mask).mean())
-
-
-@dataclass
-class History:
-    """One row per epoch: phase, epoch, mean training loss, validation L2, learning rate, seconds."""
-
-    rows: list = field(default_factory=list)
-    interrupted: bool = False  # True when Ctrl-C ended the run early (the best epoch so far is kept)
-
-    def add(self, **row) -> None:
-        self.rows.append(row)
-
-    def column(self, key: str) -> list:
-        return [r[key] for r in self.rows]
-
-
-def training_history(meta: dict) -> dict:
-    """A checkpoint's whole training history, following ``meta["previous"]`` back through continued runs.
-
-    Returns lists ``epoch``, ``phase``, ``loss``, ``val_l2``, ``seconds`` and ``loss_kind``
-    (what ``loss`` measured: "squared", "distance" or "nll"), with epochs and seconds counted
-    from the first run. A continued run's "init" row (the loaded model evaluated again) is
-    dropped. Taught in ``05_pretraining.ipynb``.
-    """
-    chain = []
-    while meta:
-        chain.append(meta)
-        meta = meta.get("previous", {})
-    out = {k: [] for k in ("epoch", "phase", "loss", "val_l2", "seconds", "loss_kind")}
-    for run in reversed(chain):
-        h, phases = run["history"], run["phases"]
-        tc = run.get("train_config", {})
-        gaussian = TASKS.get(tc.get("task", "billiards"), {}).get("gaussian", False)
-        epoch0 = out["epoch"][-1] if out["epoch"] else 0
-        sec0 = out["seconds"][-1] if out["seconds"] else 0.0
-        for i, phase in enumerate(phases):
-            if phase == "init" and out["epoch"]:
-                continue
-            out["epoch"].append(epoch0 + h["epoch"][i])
-            out["phase"].append(phase)
-            out["loss"].append(h["loss"][i])
-            out["val_l2"].append(h["val_l2"][i])
-            out["seconds"].append(sec0 + h["seconds"][i])
-            out["loss_kind"].append("nll" if gaussian else tc.get("fr_loss", "squared") if phase == "free-running"
-                                    else "squared")
-    return out
+        return NAOMIConfig(model=self.model, dim=task["dim"], hidden=self.hidden, layers=self.layers,
+                           decoder_hidden=self.decoder_hidden, highest=self.highest,
+                           gaussian=task["gaussian"], min_std=self.min_std, decoder_base=self.decoder_base)
 
 
 def train(cfg: TrainConfig, model: Imputer | None = None) -> tuple[Imputer, History]:
@@ -237,10 +165,13 @@ def train(cfg: TrainConfig, model: Imputer | None = None) -> tuple[Imputer, Hist
                 continue
             opt = torch.optim.Adam(model.parameters(), lr=lr)
             sched = torch.optim.lr_scheduler.StepLR(opt, step_size=cfg.lr_decay_every, gamma=cfg.lr_decay)
-            if phase == "teacher-forced":
-                loss_fn = model.teacher_forced_loss
+            distance = cfg.fr_loss == "distance"
+            if phase == "free-running":
+                loss_fn = functools.partial(model.free_running_loss, distance=distance)
+            elif cfg.tf_loss == "inference":
+                loss_fn = functools.partial(model.inference_teacher_forced_loss, distance=distance)
             else:
-                loss_fn = functools.partial(model.free_running_loss, distance=cfg.fr_loss == "distance")
+                loss_fn = model.teacher_forced_loss
             for _ in range(n_epochs):
                 epoch += 1
                 model.train()
@@ -282,28 +213,20 @@ def train(cfg: TrainConfig, model: Imputer | None = None) -> tuple[Imputer, Hist
     return model, history
 
 
-def _field_comments(cls) -> dict[str, str]:
-    """The ``# comment`` after each field of a dataclass: the CLI's help text, kept beside the defaults."""
-    import inspect
-    import re
-
-    found = re.findall(r"^\s+(\w+):[^#\n]*#\s*(.+)$", inspect.getsource(cls), flags=re.M)
-    return dict(found)
-
-
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m naomi_lite.train", description=__doc__.split("\n\n")[0],
                                 formatter_class=argparse.ArgumentDefaultsHelpFormatter)
     defaults = TrainConfig()
-    helps = _field_comments(TrainConfig)
     for f in fields(TrainConfig):
         value = getattr(defaults, f.name)
         flag = "--" + f.name.replace("_", "-")
-        text = helps.get(f.name, "")
+        text = f.metadata["help"]
         if isinstance(value, bool):
             p.add_argument(flag, action=argparse.BooleanOptionalAction, default=value, help=text)
         elif f.name == "missing":
             p.add_argument(flag, type=int, nargs=2, default=(), metavar=("LO", "HI"), help=text)
+        elif f.name == "highest":
+            p.add_argument(flag, type=int, default=value, help=text)
         else:
             p.add_argument(flag, type=type(value), default=value, help=text)
     p.add_argument("--out", type=Path, required=True, help="checkpoint file to write")

@@ -11,7 +11,7 @@ import pytest
 import torch
 
 from naomi_lite import NAOMIConfig
-from naomi_lite.models import build_model
+from naomi_lite.model import build_model
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = REPO_ROOT / "notebooks"
@@ -23,7 +23,8 @@ DEVICES = ["cpu"] + (["cuda"] if torch.cuda.is_available() else [])
 def tiny_model(kind: str = "naomi", *, highest: int = 4, gaussian: bool = False, dim: int = 2, seed: int = 0):
     """A small untrained model (hidden 8), the same weights for the same arguments."""
     torch.manual_seed(seed)
-    return build_model(NAOMIConfig(model=kind, dim=dim, hidden=8, decoder_hidden=8, highest=highest,
+    return build_model(NAOMIConfig(model=kind, dim=dim, hidden=8, decoder_hidden=8,
+                                   highest=highest if kind == "naomi" else None,
                                    gaussian=gaussian)).eval()
 
 

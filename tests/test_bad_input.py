@@ -316,7 +316,7 @@ def _payload(tmp_path):
     (lambda p: {**p, "config": {**p["config"], "model": "transformer"}}, "cannot build: model must be one of"),
     (lambda p: {**p, "config": {**p["config"], "highest": 6}}, "cannot build: highest must be a power of two"),
     (lambda p: {**p, "config": {**p["config"], "hidden": 16}}, r"does not match.*size mismatch"),
-    (lambda p: {**p, "config": {**p["config"], "model": "rnn"}}, "does not match the rnn model"),
+    (lambda p: {**p, "config": {**p["config"], "model": "rnn", "highest": 1}}, "does not match the rnn model"),
     (lambda p: {**p, "version": "0.9.0"}, "written by naomi_lite 0.9.0, this is " + re.escape(naomi_lite.__version__)),
 ], ids=["a list", "other kit", "no state_dict", "no config", "unknown model type", "bad highest", "config differs",
         "other model type", "version differs"])

@@ -94,7 +94,9 @@ def test_sample_spread_shrinks_to_zero_at_known_steps_and_checks_input():
 
 
 def test_court_summary_keys_and_test_set():
-    x, m = ev.court_test_set(4)
+    from naomi_lite.data import court_test_set
+
+    x, m = court_test_set(4)
     assert x.shape == (4, 50, 10) and m.shape == (4, 50) and m[:, 0].all()
     assert ((~m).sum(1) >= 40).all() and ((~m).sum(1) <= 49).all()
     s = ev.court_summary(x)

@@ -199,7 +199,7 @@ def _order_by_the_rule(mask, highest):
         s = 1
         while 2 * s <= highest and p + 4 * s <= q:
             s *= 2
-        out.append((p + s, p, p + 2 * s, s))
+        out.append((p + s, p, p + 2 * s, s, q))
         known[p + s] = True
     return out
 
