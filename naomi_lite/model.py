@@ -118,11 +118,11 @@ def backward_states(encoder: GRUStack, x: torch.Tensor, mask: torch.Tensor) -> t
 def linear_between_pivots(t, p, q, x_p, x_q, T: int) -> torch.Tensor:
     """The straight line from x_p to x_q, read at t (p < t < q): the starting point of the kit's
     pivot-relative heads. At a virtual pivot (p = -1 or q = T) the known end is held constant,
-    as linear interpolation does. t, p, q: (n,) integer tensors; x_p, x_q: (n, D) -> (n, D)."""
-    x_p = torch.where((p < 0).unsqueeze(-1), x_q, x_p)  # (n, D)
+    as linear interpolation does. t, p, q: (...) integer tensors; x_p, x_q: (..., D) -> (..., D)."""
+    x_p = torch.where((p < 0).unsqueeze(-1), x_q, x_p)  # (..., D)
     x_q = torch.where((q >= T).unsqueeze(-1), x_p, x_q)
-    w = ((t - p).to(x_p.dtype) / (q - p).to(x_p.dtype)).unsqueeze(-1)  # (n, 1)
-    return x_p + w * (x_q - x_p)  # (n, D)
+    w = ((t - p).to(x_p.dtype) / (q - p).to(x_p.dtype)).unsqueeze(-1)  # (..., 1)
+    return x_p + w * (x_q - x_p)  # (..., D)
 
 
 class DecoderHead(nn.Module):
@@ -385,11 +385,9 @@ class NAOMI(Imputer):
                 break
             base = None
             if self.decoder.base != "none":
-                p = torch.arange(-1, n - 1, device=x.device)  # (n,)
+                p = torch.arange(-1, n - 1, device=x.device)  # (n,) every pivot
                 t, q = p + s, p + 2 * s
-                x_p = x[:, p.clamp(min=0)]  # (B, n, D)
-                x_q = x[:, q.clamp(max=T - 1)]
-                base = linear_between_pivots(t, p, q, x_p.transpose(0, 1), x_q.transpose(0, 1), T).transpose(0, 1)
+                base = linear_between_pivots(t[None], p[None], q[None], x[:, p.clamp(min=0)], x[:, q.clamp(max=T - 1)], T)  # (B, n, D)
             mean, std = self.decoder(level, hf[:, :n], hb[:, 2 * s - 1 : 2 * s - 1 + n], base)  # (B, n, D)
             losses.append(step_loss(mean, std, x[:, s - 1 : s - 1 + n]).mean())
         return torch.stack(losses).mean()
