@@ -206,8 +206,9 @@ def load(path, device: str | torch.device = "auto") -> Imputer:
         missing = sorted(expected.keys() - found.keys())
         extra = sorted(found.keys() - expected.keys())
         shaped = sorted(k for k in expected.keys() & found.keys() if expected[k] != found[k])
-        detail = "; ".join(f"{what}: {names[:3]}{' ...' if len(names) > 3 else ''}" for what, names in
-                           (("missing", missing), ("unexpected", extra), ("wrong shape", shaped)) if names)
+        shaped = [f"{k} {found[k]} instead of {expected[k]}" for k in shaped]
+        detail = "; ".join(f"{what}: {', '.join(names[:2])}{' ...' if len(names) > 2 else ''}" for what, names in
+                           (("missing keys", missing), ("unexpected keys", extra), ("size mismatch", shaped)) if names)
         raise CheckpointError(f"{path} does not match the {config.model} model its config describes ({detail})")
     model = build_model(config)
     model.load_state_dict(state)
