@@ -119,6 +119,8 @@ def save(model: Imputer, path, meta: dict | None = None, half: bool = False, *, 
     raises ``FileExistsError`` instead of replacing an existing ``path``.
     """
     meta = plain_meta(dict(meta or {}))
+    if any(v.device.type == "meta" for v in model.state_dict().values()):
+        raise ValueError(f"not saved to {path}: the model is on the meta device, which holds no weights")
     state = {k: v.detach().cpu() for k, v in model.state_dict().items()}
     if half:
         state = {k: v.half() if v.is_floating_point() else v for k, v in state.items()}
