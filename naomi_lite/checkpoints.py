@@ -200,8 +200,8 @@ def load(path, device: str | torch.device = "auto") -> Imputer:
         config = NAOMIConfig.from_dict(payload["config"])
         with torch.device("meta"):  # the shapes the config implies, without allocating them
             expected = {k: tuple(v.shape) for k, v in build_model(config).state_dict().items()}
-    except (TypeError, ValueError, AttributeError) as err:
-        raise CheckpointError(f"{path} has a config this kit cannot build: {err}") from err
+    except (TypeError, ValueError, AttributeError, RuntimeError) as err:
+        raise CheckpointError(f"{path} has a config this kit cannot build: {str(err).splitlines()[0]}") from err
     state = payload["state_dict"]
     found = {k: tuple(v.shape) for k, v in state.items()}
     if found != expected:
