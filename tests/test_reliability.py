@@ -52,8 +52,11 @@ MASK[:, 3:9] = False
 
 def _exit_2(main, argv, capsys) -> str:
     """Run ``main(argv)``, check it exits with status 2, and return its one error line."""
-    with pytest.raises(SystemExit) as info:
-        main([str(a) for a in argv])
+    try:
+        with pytest.raises(SystemExit) as info:
+            main([str(a) for a in argv])
+    except KeyboardInterrupt as err:  # would stop the whole pytest session
+        pytest.fail(f"KeyboardInterrupt escaped: {err}")
     assert info.value.code == 2
     err = capsys.readouterr().err.strip().splitlines()
     errors = [line for line in err if "error:" in line]
