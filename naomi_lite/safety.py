@@ -39,6 +39,19 @@ def check_validation(value: float, epoch: int) -> None:
         raise Diverged(f"the validation L2 became {value} in epoch {epoch}")
 
 
+def evaluate_or_diverge(evaluate, epoch: int) -> float:
+    """``evaluate()``, with the metrics' refusal of NaN or inf imputations turned into :class:`Diverged`:
+    weights can stay finite while the imputations they produce overflow."""
+    try:
+        value = evaluate()
+    except ValueError as err:
+        if "NaN or inf" not in str(err):
+            raise
+        raise Diverged(f"the validation imputations became NaN or inf in epoch {epoch}") from err
+    check_validation(value, epoch)
+    return value
+
+
 def best_finite(values) -> float:
     """The smallest finite value (NaN if there is none): a run's best validation score."""
     finite = [v for v in values if math.isfinite(v)]

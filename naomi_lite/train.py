@@ -44,7 +44,7 @@ from .masks import forward_mask, paper_mask
 from .metrics import l2_missing
 from .models import Imputer, build_model
 from .runtime import get_device, set_seed
-from .safety import Diverged, best_finite, check_loss, check_validation, check_weights
+from .safety import Diverged, best_finite, check_loss, check_weights, evaluate_or_diverge
 
 # Per task: values per step, steps, the paper's missing-steps range, and whether the data are
 # stochastic (then the decoder is Gaussian and the losses are negative log-likelihoods).
@@ -267,8 +267,7 @@ def train(cfg: TrainConfig, model: Imputer | None = None) -> tuple[Imputer, Hist
                 epoch_lr = opt.param_groups[0]["lr"]  # the rate this epoch trained with
                 sched.step()
                 check_weights(model, epoch)
-                val = evaluate_l2(model, val_x, val_mask)
-                check_validation(val, epoch)
+                val = evaluate_or_diverge(lambda: evaluate_l2(model, val_x, val_mask), epoch)
                 history.add(phase=phase, epoch=epoch, loss=float(np.mean(losses)), val_l2=val,
                             lr=epoch_lr, seconds=time.time() - start)
                 if cfg.verbose:

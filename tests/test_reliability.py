@@ -148,6 +148,22 @@ def test_a_diverging_run_stops_and_keeps_its_best_epoch():
     assert np.isfinite(model.impute(X, MASK)).all()
 
 
+def test_imputations_that_overflow_while_the_weights_stay_finite_count_as_divergence(monkeypatch):
+    from naomi_lite.metrics import l2_missing
+
+    calls = []
+
+    def overflowing(model, x, mask, batch_size=256):  # the second epoch's imputations overflow to inf
+        calls.append(1)
+        pred = np.full_like(x, np.inf) if len(calls) > 2 else x + 0.1
+        return float(l2_missing(pred, x, mask).mean())
+
+    monkeypatch.setattr(naomi_lite.train, "evaluate_l2", overflowing)
+    model, history = train(TrainConfig(**TINY, tf_epochs=3, fr_epochs=0))
+    assert history.diverged == "the validation imputations became NaN or inf in epoch 2"
+    assert len(history.rows) == 2
+
+
 def test_cli_writes_the_best_epoch_of_a_diverging_run_and_exits_2(tmp_path, capsys):
     out = tmp_path / "m.pt"
     line = _exit_2(train_main, [*TRAIN, "--tf-epochs", "2", "--fr-epochs", "2", "--fr-lr", "1e30", "--out", out],
