@@ -77,8 +77,12 @@ def parse_args(argv=None) -> argparse.Namespace:
 
 def main(argv=None) -> int:
     args = parse_args(argv)
-    if args.out.exists() and not args.force:
-        print(f"error: {args.out} exists; pass --force to overwrite it", file=sys.stderr)
+    from naomi_lite.paths import OutputError, check_output
+
+    try:  # a folder, a path under a file, a read-only folder, or an existing file without --force
+        check_output(args.out, force=args.force)
+    except OutputError as err:
+        print(f"error: argument --out: {err}", file=sys.stderr)
         return 2
     if args.threads:
         torch.set_num_threads(args.threads)
@@ -102,7 +106,7 @@ def main(argv=None) -> int:
             "history": {k: history.column(k) for k in ("iteration", "p_expert", "p_model", "d_loss", "g_loss", "g_updated")},
             "validation_medians": {"expert": expert, "before": before, "after": after, "n": len(val_x)},
             "previous": pretrain_meta}
-    save(model, args.out, meta)
+    save(model, args.out, meta, overwrite=args.force)  # without --force, never replaces a file that appeared meanwhile
     print(f"wrote {args.out} after {minutes:.1f} min; generator updated in "
           f"{sum(history.column('g_updated'))} of {len(history.rows)} iterations")
     print(f"{'validation median':20s} {'expert':>10s} {'before':>10s} {'after':>10s}")

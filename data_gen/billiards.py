@@ -182,24 +182,25 @@ def dataset(n_train: int = N_TRAIN, n_test: int = N_TEST, seed: int = 0, **param
 # ---------------------------------------------------------------------------
 
 
-def save_dataset(path, train, test) -> Path:
+def save_dataset(path, train, test, *, overwrite: bool = True) -> Path:
     """Write ``train`` and ``test`` (N, T, 2) to the .npz file ``path`` atomically; returns the path.
 
     The data go to a temporary file in the same folder first, which then replaces
     ``path`` in one step, so a crash never leaves a half-written file
-    (:func:`data_gen.storage.save_train_test`). Overwrites an existing file (the CLI
-    asks for ``--force`` first).
+    (:func:`data_gen.storage.save_train_test`). Overwrites an existing file unless
+    ``overwrite=False`` (then ``FileExistsError``; the CLI passes it without ``--force``).
 
     Taught in ``01_billiards.ipynb``.
     """
-    return save_train_test(path, train, test, dim=2)
+    return save_train_test(path, train, test, dim=2, overwrite=overwrite)
 
 
 def load_dataset(path):
     """Read ``(train, test)`` written by :func:`save_dataset` (``allow_pickle=False``).
 
     Raises ``FileNotFoundError`` for a missing file and ``ValueError`` for a file that
-    is not an .npz with float arrays 'train' and 'test' of shape (N, T, 2).
+    is not an .npz with float arrays 'train' and 'test' of shape (N, T, 2), finite and
+    with the same T (the check :func:`save_dataset` makes too).
 
     Taught in ``01_billiards.ipynb``.
     """
@@ -285,4 +286,4 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     """Generate the dataset described by ``args`` and write it; returns the exit status."""
-    return run_dataset(args, parser, "billiards", dataset, save_dataset)
+    return run_dataset(args, parser, "billiards", dataset, save_dataset, dim=2)

@@ -444,20 +444,21 @@ def dataset(n_train: int = N_TRAIN, n_test: int = N_TEST, seed: int = 0, **param
 _LAYOUT = " laid out [x1, y1, ..., x5, y5]"
 
 
-def save_dataset(path, train, test) -> Path:
+def save_dataset(path, train, test, *, overwrite: bool = True) -> Path:
     """Write ``train`` and ``test`` (N, T, 10) to the .npz file ``path`` atomically; returns the path.
 
-    See :func:`data_gen.storage.save_train_test`. Overwrites an existing file (the CLI
-    asks for ``--force`` first).
+    See :func:`data_gen.storage.save_train_test`. Overwrites an existing file unless
+    ``overwrite=False`` (then ``FileExistsError``; the CLI passes it without ``--force``).
     """
-    return save_train_test(path, train, test, dim=2 * N_AGENTS, layout=_LAYOUT)
+    return save_train_test(path, train, test, dim=2 * N_AGENTS, layout=_LAYOUT, overwrite=overwrite)
 
 
 def load_dataset(path):
     """Read ``(train, test)`` written by :func:`save_dataset` (``allow_pickle=False``).
 
     Raises ``FileNotFoundError`` for a missing file and ``ValueError`` for a file that
-    is not an .npz with float arrays 'train' and 'test' of shape (N, T, 10).
+    is not an .npz with float arrays 'train' and 'test' of shape (N, T, 10), finite and
+    with the same T (the check :func:`save_dataset` makes too).
     """
     return load_train_test(path, dim=2 * N_AGENTS, what="court", layout=_LAYOUT)
 
@@ -541,4 +542,4 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     """Generate the dataset described by ``args`` and write it; returns the exit status."""
-    return run_dataset(args, parser, "court", dataset, save_dataset)
+    return run_dataset(args, parser, "court", dataset, save_dataset, dim=2 * N_AGENTS)

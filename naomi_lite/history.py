@@ -19,6 +19,7 @@ class History:
 
     rows: list = field(default_factory=list)
     interrupted: bool = False  # True when Ctrl-C / kill ended the run early (the best state so far is kept)
+    diverged: str = ""  # why the run stopped when the loss, weights or validation became NaN or inf (best kept)
     pretrain_steps: int = 0  # adversarial runs: discriminator updates before it separated expert from imputed
 
     def add(self, **row) -> None:

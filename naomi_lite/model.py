@@ -31,7 +31,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from .config import NAOMIConfig
-from .inputs import finish, prepare
+from .inputs import check_generator, finish, prepare
 from .masks import StateSource, imputation_order, plan_batch
 
 # ---------------------------------------------------------------------------------------------
@@ -258,6 +258,7 @@ class Imputer(nn.Module):
         prep = prepare(x, mask, dim=self.config.dim, device=self.device)
         if sample and not self.config.gaussian:
             raise ValueError("sample=True needs a Gaussian decoder (config.gaussian=True); this model is deterministic")
+        check_generator(generator, self.device)
         if prep.x.shape[0] == 0:
             return finish(prep.x, prep)
         was_training = self.training

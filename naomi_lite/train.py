@@ -51,6 +51,7 @@ from .history import History
 from .masks import forward_mask, paper_mask
 from .model import Imputer, build_model
 from .runtime import get_device, set_seed
+from .safety import Diverged, best_finite, check_loss, check_weights, evaluate_or_diverge
 
 FR_LOSSES = ("squared", "distance")  # "distance": the per-step Euclidean error, i.e. the L2 metric itself
 TF_LOSSES = ("paper", "inference")  # every level at every pivot (paper) / along inference's order (kit's extension)
@@ -111,6 +112,8 @@ class TrainConfig:
         for name in ("lr", "fr_lr", "lr_decay", "clip"):
             if not float(getattr(self, name)) > 0:
                 raise ValueError(f"{name} must be positive, got {getattr(self, name)!r}")
+        if not float(self.max_minutes) >= 0:  # also refuses NaN
+            raise ValueError(f"max_minutes must be >= 0 (0 = no limit), got {self.max_minutes!r}")
         for name, allowed in (("fr_loss", FR_LOSSES), ("tf_loss", TF_LOSSES), ("mask", TRAIN_MASKS),
                               ("decoder_base", DECODER_BASES)):
             if getattr(self, name) not in allowed:
@@ -134,6 +137,7 @@ class TrainConfig:
         return NAOMIConfig(model=self.model, dim=task["dim"], hidden=self.hidden, layers=self.layers,
                            decoder_hidden=self.decoder_hidden, highest=self.highest,
                            gaussian=task["gaussian"], min_std=self.min_std, decoder_base=self.decoder_base)
+
 
 
 def train(cfg: TrainConfig, model: Imputer | None = None) -> tuple[Imputer, History]:
@@ -189,10 +193,12 @@ def train(cfg: TrainConfig, model: Imputer | None = None) -> tuple[Imputer, Hist
                     torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.clip)
                     opt.step()
                     losses.append(loss.item())
+                    check_loss(losses[-1], epoch, phase)  # NaN or inf: stop, keep the best epoch (safety.Diverged)
                     bar.set_postfix(loss=f"{losses[-1]:.4g}")
                 epoch_lr = opt.param_groups[0]["lr"]  # the rate this epoch trained with
                 sched.step()
-                val = evaluate_l2(model, val_x, val_mask)
+                check_weights(model, epoch)
+                val = evaluate_or_diverge(lambda: evaluate_l2(model, val_x, val_mask), epoch)
                 history.add(phase=phase, epoch=epoch, loss=float(np.mean(losses)), val_l2=val,
                             lr=epoch_lr, seconds=time.time() - start)
                 if cfg.verbose:
@@ -208,6 +214,9 @@ def train(cfg: TrainConfig, model: Imputer | None = None) -> tuple[Imputer, Hist
         history.interrupted = True
         tqdm.write(f"interrupted after {time.time() - start:.0f} s: keeping the best epoch so far "
                    f"(validation L2 {best[0]:.4f})")
+    except Diverged as err:
+        history.diverged = str(err)
+        tqdm.write(f"stopped: {err}; keeping the best epoch so far (validation L2 {best[0]:.4f})")
     model.load_state_dict(best[1])  # best validation L2 (of the mean imputation) over all epochs
     model.eval()
     return model, history
@@ -259,12 +268,24 @@ def _stop_on_signals():
 
 
 def main(argv=None) -> int:
+    """The command line. Every argument and ``--out`` are checked before training (exit 2, one
+    line); the run holds ``--out``'s lock from start to save (a second run with the same
+    ``--out`` stops at once); a run that is stopped or diverges writes its best epoch; nothing
+    is replaced without ``--force``. See ``docs/RELIABILITY.md``."""
     from .checkpoints import save
+    from .paths import OutputError, check_output, output_lock
+    from .safety import rescue_path
 
     parser = _parser()
     args = parser.parse_args(argv)
-    if args.out.exists() and not args.force:
-        parser.error(f"{args.out} exists; pass --force to overwrite it")
+
+    def fail(message: str):  # after the checks: one line, no usage block, exit status 2
+        parser.exit(2, f"{parser.prog}: error: {message}\n")
+
+    try:
+        check_output(args.out, force=args.force)
+    except OutputError as err:
+        parser.error(f"argument --out: {err}")
     if args.threads < 0:
         parser.error(f"--threads must be >= 0 (0 = torch's default), got {args.threads}")
     if args.threads:
@@ -285,20 +306,50 @@ def main(argv=None) -> int:
             parser.error(f"--init-from: {err}")
         if init.config.model != cfg.model:
             parser.error(f"--init-from holds a {init.config.model} model but --model is {cfg.model}")
-    with _stop_on_signals():
-        model, history = train(cfg, init)
-    minutes = (time.time() - start) / 60
-    best = min(history.column("val_l2"))
-    meta = {"command": "python -m naomi_lite.train " + " ".join(argv if argv is not None else sys.argv[1:]),
-            "minutes": round(minutes, 1), "best_val_l2": best, "train_config": {k: (list(v) if isinstance(v, tuple) else v)
-                                                                               for k, v in asdict(cfg).items()},
-            "history": {k: history.column(k) for k in ("epoch", "loss", "val_l2", "seconds")},
-            "phases": history.column("phase"), "device": str(get_device(cfg.device)),
-            "interrupted": history.interrupted}
-    if init is not None:
-        meta["previous"] = getattr(init, "meta", {})  # the run this one continued
-    save(model, args.out, meta, half=args.half)
-    print(f"wrote {args.out} after {minutes:.1f} min; best validation L2 {best:.4f}")
+        task = TASKS[cfg.task]
+        if (init.config.dim, init.config.gaussian) != (task["dim"], task["gaussian"]):
+            parser.error(f"--init-from holds a model for {init.config.dim} values per step "
+                         f"({'Gaussian' if init.config.gaussian else 'deterministic'}), but --task {cfg.task} has "
+                         f"{task['dim']} ({'Gaussian' if task['gaussian'] else 'deterministic'}): "
+                         f"choose a {cfg.task} checkpoint")
+    with contextlib.ExitStack() as stack:
+        try:
+            stack.enter_context(output_lock(args.out))
+        except OutputError as err:
+            parser.error(f"argument --out: {err}")
+        try:
+            with _stop_on_signals():
+                model, history = train(cfg, init)
+        except KeyboardInterrupt:
+            fail(f"stopped before training began: nothing to keep, {args.out} not written")
+        stopped = f"training diverged ({history.diverged})" if history.diverged else \
+            "interrupted" if history.interrupted else ""
+        if len(history.rows) < 2 and stopped:
+            fail(f"{stopped} before the first epoch ended: nothing to keep, {args.out} not written"
+                 + ("; try a lower --lr" if history.diverged else ""))
+        minutes = (time.time() - start) / 60
+        best = best_finite(history.column("val_l2"))
+        best_epoch = history.column("epoch")[history.column("val_l2").index(best)]
+        meta = {"command": "python -m naomi_lite.train " + " ".join(argv if argv is not None else sys.argv[1:]),
+                "minutes": round(minutes, 1), "best_val_l2": best,
+                "train_config": {k: (list(v) if isinstance(v, tuple) else v) for k, v in asdict(cfg).items()},
+                "history": {k: history.column(k) for k in ("epoch", "loss", "val_l2", "seconds")},
+                "phases": history.column("phase"), "device": str(get_device(cfg.device)),
+                "interrupted": history.interrupted, "diverged": history.diverged}
+        if init is not None:
+            meta["previous"] = getattr(init, "meta", {})  # the run this one continued
+        try:
+            out = save(model, args.out, meta, half=args.half, overwrite=args.force)
+        except FileExistsError:  # created by something else during training: keep both
+            out = save(model, rescue_path(args.out), meta, half=args.half, overwrite=False)
+            fail(f"{args.out} appeared during training and was not replaced (no --force); the trained model "
+                 f"is in {out}")
+        except (OSError, ValueError) as err:
+            fail(f"cannot write {args.out}: {err}")
+    print(f"wrote {out} after {minutes:.1f} min; best validation L2 {best:.4f} (epoch {best_epoch})")
+    if history.diverged:
+        fail(f"training diverged ({history.diverged}); {out} holds the best epoch before that "
+             f"(epoch {best_epoch}, validation L2 {best:.4f}); try a lower --lr or --fr-lr")
     return 0
 
 

@@ -118,9 +118,29 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
             parser.error(
                 f"unknown chapter {', '.join(unknown)} in --only; available: {', '.join(sorted(available))}"
             )
+        if not wanted:
+            parser.error("--only needs at least one chapter number, e.g. --only 03 05")
         chapters = [path for path in chapters if path.name[:2] in wanted]
     args.chapters = chapters
+    args.out_dir = checked_out_dir(args.out, parser)
     return args
+
+
+def checked_out_dir(out: Path | None, parser: argparse.ArgumentParser) -> Path:
+    """The reports folder (``--out``, else ``naomi_lite.paths.reports_dir()``), checked before any
+    chapter runs: not a file, not under a file, writable (``naomi_lite.paths.check_output``)."""
+    try:
+        from naomi_lite.paths import OutputError, check_output
+    except ImportError:  # the kit is not importable: the chapters will say so; check the basics here
+        if out is not None and out.exists() and not out.is_dir():
+            parser.error(f"argument --out: {out} is a file, not a folder")
+        return (out or REPO_ROOT / "reports").resolve()
+    try:
+        if out is None:
+            return default_reports_dir().resolve()
+        return check_output(out.resolve(), folder=True)
+    except OutputError as err:
+        parser.error(f"argument --out: {err}")
 
 
 def default_reports_dir() -> Path:
@@ -338,8 +358,12 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     import nbformat  # imported after argument checks, so usage errors come back fast
 
-    out_dir = (args.out or default_reports_dir()).resolve()
-    out_dir.mkdir(parents=True, exist_ok=True)
+    out_dir = args.out_dir  # checked by parse_args
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        print(f"run_course.py: error: cannot create {out_dir}: {err.strerror or err}", file=sys.stderr)
+        return 2
     os.environ["NAOMI_REPORTS_DIR"] = str(out_dir)  # chapter 07 writes claims.html here (kernels inherit it)
 
     # Each parameter goes only to the chapters that declare it.

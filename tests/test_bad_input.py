@@ -93,7 +93,8 @@ def test_integer_and_float64_inputs_match_float32(kind):
     ref = model.impute(ints.astype(np.float32), MASK)
     for dtype in (np.int32, np.int64, np.int16, np.uint8 if ints.min() >= 0 else np.int8, np.float16, np.float64):
         out = model.impute(ints.astype(dtype), MASK)
-        assert out.dtype == (np.float64 if dtype == np.float64 else np.float32), dtype
+        wide = dtype in (np.float64, np.int32, np.int64)  # float32 holds integers only up to 2^24 exactly
+        assert out.dtype == (np.float64 if wide else np.float32), dtype
         np.testing.assert_allclose(out, ref, rtol=1e-5, atol=1e-5, err_msg=str(dtype))
     for mask in (MASK.astype(np.int64), MASK.astype(np.float32), MASK.astype(np.uint8)):
         np.testing.assert_array_equal(model.impute(ints.astype(np.float32), mask), ref)
@@ -109,7 +110,7 @@ def test_torch_inputs_on_each_device_match_numpy(device, dtype):
     for mask in (torch.as_tensor(MASK, device=device), torch.as_tensor(MASK, device=device).int(), MASK):
         out = model.impute(x, mask)
         assert isinstance(out, torch.Tensor) and out.device == x.device
-        assert out.dtype == (torch.float64 if dtype == torch.float64 else torch.float32)
+        assert out.dtype == (torch.float64 if dtype in (torch.float64, torch.int64) else torch.float32)
         np.testing.assert_allclose(out.cpu().numpy(), ref, rtol=1e-5, atol=1e-5)
 
 
