@@ -433,7 +433,7 @@ def literal_algorithm_1(model: NAOMI, x: torch.Tensor, mask: torch.Tensor) -> to
 
 
 def per_step_teacher_forced_loss(model: NAOMI, x: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
-    """``NAOMI.teacher_forced_loss`` (paper heads) with Python loops: one GRU step per time step,
+    """``NAOMI.teacher_forced_loss`` with Python loops: one GRU step per time step,
     one head call per pivot. The tests and ``benchmarks/speed.py`` check the fast version against it."""
     B, T, D = x.shape
     m = mask.to(x.dtype)  # (B, T)
@@ -456,7 +456,11 @@ def per_step_teacher_forced_loss(model: NAOMI, x: torch.Tensor, mask: torch.Tens
             break
         total = x.new_zeros(())
         for p in pivots:
-            mean, std = model.decoder(level, hf[p + 1], hb[p + 2 * s])  # (B, D)
+            base = None
+            if model.decoder.base != "none":  # the kit's extension: the line from x_p to x_{p+2s}
+                t_, p_, q_ = (torch.tensor(v, device=x.device) for v in (p + s, p, p + 2 * s))
+                base = linear_between_pivots(t_, p_, q_, x[:, max(p, 0)], x[:, min(p + 2 * s, T - 1)], T)  # (B, D)
+            mean, std = model.decoder(level, hf[p + 1], hb[p + 2 * s], base)  # (B, D)
             total = total + step_loss(mean, std, x[:, p + s]).sum()
         losses.append(total / (B * len(pivots)))
     return torch.stack(losses).mean()

@@ -140,8 +140,13 @@ def test_gaussian_sampling_is_seeded_and_differs_from_the_mean():
     np.testing.assert_array_equal(a[mask], x[mask])
 
 
-def test_vectorized_teacher_forced_loss_equals_per_step_loop():
-    model = small(highest=8)
+@pytest.mark.parametrize("base", ["none", "linear"])
+def test_vectorized_teacher_forced_loss_equals_per_step_loop(base):
+    model = small(highest=8, decoder_base=base)
+    if base == "linear":
+        with torch.no_grad():
+            for p in model.decoder.parameters():
+                p.add_(0.05 * torch.randn_like(p))
     x = torch.randn(3, 21, 2)
     mask = random_masks(3, 21)
     assert torch.allclose(model.teacher_forced_loss(x, mask), per_step_teacher_forced_loss(model, x, mask), atol=1e-5)
@@ -152,7 +157,10 @@ def test_losses_are_differentiable(cls):
     model = small(cls)
     x = torch.randn(4, 20, 2)
     mask = random_masks(4, 20)
-    for loss in (model.teacher_forced_loss(x, mask), model.free_running_loss(x, mask)):
+    losses = [model.teacher_forced_loss(x, mask), model.free_running_loss(x, mask)]
+    if cls is not AutoregressiveRNN:
+        losses.append(model.inference_teacher_forced_loss(x, mask))
+    for loss in losses:
         model.zero_grad()
         loss.backward()
         grads = [p.grad for p in model.fwd.parameters()]
@@ -183,3 +191,19 @@ def test_gaussian_free_running_loss_is_finite():
     loss = model.free_running_loss(x, mask)
     assert torch.isfinite(loss)
     loss.backward()
+
+
+def test_inference_teacher_forcing_feeds_the_truth_back():
+    """run(teacher_forcing=True) decodes in inference's order but writes the true value back, so every
+    prediction is made from true pivots and contexts: the first decode of each row is the same as in
+    free running, and the filled sequence is the truth itself."""
+    model = small(highest=8)
+    x = torch.randn(5, 30, 2)
+    mask = random_masks(5, 30, seed=7)
+    with torch.no_grad():
+        forced = model.run(x, mask, teacher_forcing=True)
+        free = model.run(x, mask)
+    assert torch.equal(forced.values, x)
+    for b in range(5):
+        first = imputation_order(mask[b].numpy(), 8)[0].t
+        assert torch.allclose(forced.mean[b, first], free.mean[b, first])

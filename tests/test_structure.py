@@ -1,0 +1,99 @@
+"""The shape of the package (issue 11): data_gen is numpy-only, no import cycles, configs never
+silently ignore a keyword, one head module per decoder level."""
+import ast
+import subprocess
+import sys
+
+import pytest
+import torch
+
+from conftest import REPO_ROOT
+from naomi_lite import NAOMI, AutoregressiveRNN, NAOMIConfig, SingleRes
+from naomi_lite.model import DecoderHead
+
+
+@pytest.mark.parametrize("module", ["data_gen.billiards", "data_gen.court", "data_gen.cli", "data_gen.files"])
+def test_data_gen_loads_neither_torch_nor_naomi_lite(module):
+    code = (f"import sys, {module}; "
+            "bad = [m for m in sys.modules if m == 'torch' or m.startswith('naomi_lite')]; print(bad)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO_ROOT, check=True)
+    assert out.stdout.strip() == "[]"
+
+
+def _package_imports() -> dict[str, set[str]]:
+    """naomi_lite module -> the naomi_lite modules it imports at module level (relative or absolute)."""
+    graph = {}
+    for path in (REPO_ROOT / "naomi_lite").glob("*.py"):
+        name = path.stem
+        deps = set()
+        for node in ast.parse(path.read_text()).body:  # module level only: imports inside functions are lazy
+            if isinstance(node, ast.ImportFrom):
+                if node.level == 1 and node.module:
+                    deps.add(node.module.split(".")[0])
+                elif node.level == 1:
+                    deps.update(a.name for a in node.names)
+                elif node.module and node.module.startswith("naomi_lite."):
+                    deps.add(node.module.split(".")[1])
+        graph[name] = deps - {name}
+    return graph
+
+
+def test_no_import_cycle_in_the_package():
+    graph = _package_imports()
+    state = {}
+
+    def visit(m, stack):
+        if state.get(m) == "done":
+            return
+        assert state.get(m) != "open", f"import cycle: {' -> '.join(stack + [m])}"
+        state[m] = "open"
+        for d in graph.get(m, ()):
+            if d in graph and d != "__init__":
+                visit(d, stack + [m])
+        state[m] = "done"
+
+    for m in graph:
+        if m != "__init__":
+            visit(m, [])
+
+
+def test_a_keyword_beside_a_config_is_refused_not_ignored():
+    with pytest.raises(TypeError, match="either a NAOMIConfig or keywords"):
+        NAOMI(NAOMIConfig(hidden=8, decoder_hidden=8), hidden=64)
+
+
+@pytest.mark.parametrize("cls", [SingleRes, AutoregressiveRNN])
+def test_baselines_never_change_the_callers_config(cls):
+    config = NAOMIConfig(model=cls.kind, hidden=8, decoder_hidden=8)
+    before = config.to_dict()
+    cls(config)
+    assert config.to_dict() == before
+    with pytest.raises(ValueError, match=f"this is a {cls.kind} model"):
+        cls(NAOMIConfig(hidden=8, decoder_hidden=8))  # a NAOMI config: refused, not rewritten
+
+
+def test_highest_is_honoured_or_refused():
+    assert NAOMIConfig().highest == 64 and NAOMIConfig(model="singleres").highest == 1
+    with pytest.raises(ValueError, match="one decoder head"):
+        NAOMIConfig(model="singleres", highest=8)
+
+
+def test_one_head_module_per_level():
+    model = NAOMI(hidden=8, decoder_hidden=8, highest=16)
+    heads = model.decoder.heads
+    assert len(heads) == 5 and all(isinstance(h, DecoderHead) for h in heads)
+    assert len({id(h.w1) for h in heads}) == 5
+
+
+def test_pivot_relative_heads_start_as_linear_interpolation():
+    """decoder_base='linear' (the kit's extension) with untouched weights imputes exactly linear interpolation."""
+    import numpy as np
+
+    from naomi_lite.baselines import linear_interpolate
+
+    model = NAOMI(hidden=8, decoder_hidden=8, highest=8, decoder_base="linear")
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(5, 40, 2)).astype(np.float32)
+    mask = rng.random((5, 40)) < 0.3
+    mask[:, 5] = True
+    np.testing.assert_allclose(model.impute(x, mask), linear_interpolate(x, mask), atol=1e-5)
