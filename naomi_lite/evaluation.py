@@ -197,3 +197,72 @@ def claims_html(claims: list[Claim], title: str = "The paper's claims, measured"
             f"<h1>{html.escape(title)}</h1>\n<p>{html.escape(note)}</p>\n"
             "<table><tr><th>claim</th><th>paper</th><th>measured</th><th>verdict</th><th>reason</th></tr>\n"
             f"{rows}\n</table></body></html>\n")
+
+
+# ---------------------------------------------------------------------------
+# Diagnostics: why NAOMI errs where it errs (benchmarks/billiards_accuracy.py, chapter 05)
+# ---------------------------------------------------------------------------
+
+GAP_GROUPS = (("0", 0, 0), ("1", 1, 1), ("2", 2, 2), ("3-4", 3, 4), (">=5", 5, None))  # gap index ranges
+
+
+def gap_index(mask) -> np.ndarray:
+    """(N, T) mask -> (N, T) int: at each missing step, which gap of its sequence it sits in
+    (0 = the first run of missing steps from the left), and -1 at observed steps."""
+    m = np.asarray(mask, dtype=bool)
+    previous_observed = np.concatenate([np.ones((len(m), 1), dtype=bool), m[:, :-1]], axis=1)  # (N, T)
+    starts = ~m & previous_observed  # (N, T) the first step of each gap
+    return np.where(m, -1, np.cumsum(starts, axis=1) - 1)
+
+
+def error_by_gap(pred, linear, truth, mask) -> dict:
+    """Where the error sits, gap by gap: {group: dict(steps, error, ratio)} for the groups of
+    :data:`GAP_GROUPS`. ``steps`` and ``error`` are the group's shares of all missing steps and of
+    ``pred``'s summed error; ``ratio`` is ``pred``'s mean L2 there over ``linear``'s on the same steps.
+    Taught in ``05_pretraining.ipynb``."""
+    err = np.linalg.norm(np.asarray(pred) - truth, axis=-1)  # (N, T)
+    lin = np.linalg.norm(np.asarray(linear) - truth, axis=-1)
+    g = gap_index(mask)
+    missing = g >= 0
+    out = {}
+    for label, lo, hi in GAP_GROUPS:
+        sel = missing & (g >= lo) & (g <= (hi if hi is not None else g.max()))
+        if not sel.any():
+            continue
+        out[label] = {"steps": float(sel.sum() / missing.sum()), "error": float(err[sel].sum() / err[missing].sum()),
+                      "ratio": float(err[sel].mean() / max(lin[sel].mean(), 1e-12))}
+    return out
+
+
+def one_step_error_by_level(model, x: np.ndarray, mask: np.ndarray, batch_size: int = 256) -> dict:
+    """The error of each decoder level when every pivot and context is the truth: {step size s:
+    (mean L2, count)}. NAOMI decodes in inference's order (``run(teacher_forcing=True)``), so each
+    level is scored on exactly the steps inference asks it for, without inherited mistakes.
+    Taught in ``05_pretraining.ipynb``."""
+    from .masks import imputation_order
+
+    errors: dict[int, list] = {}
+    for i in range(0, len(x), batch_size):
+        xb = torch.as_tensor(np.asarray(x[i : i + batch_size], dtype=np.float32), device=model.device)
+        mb = torch.as_tensor(mask[i : i + batch_size], device=model.device)
+        with torch.no_grad():
+            mean = model.run(xb, mb, teacher_forcing=True).mean.cpu().numpy()  # (b, T, D)
+        for b, row in enumerate(mask[i : i + batch_size]):
+            for step in imputation_order(row, model.config.highest):
+                errors.setdefault(step.step, []).append(float(np.linalg.norm(mean[b, step.t] - x[i + b, step.t])))
+    return {s: (float(np.mean(v)), len(v)) for s, v in sorted(errors.items())}
+
+
+def midpoint_residual(pred, mask, highest: int) -> float:
+    """How far the finest steps sit from the midpoint of their neighbours: the mean of
+    ||x_t - (x_{t-1} + x_{t+1}) / 2|| over the steps NAOMI decodes with s = 1 between two known
+    neighbours (p = t - 1, q = t + 1). A billiard ball between bounces gives ~0; a jagged path
+    does not. Taught in ``05_pretraining.ipynb``."""
+    from .masks import imputation_order
+
+    p = np.asarray(pred)
+    res = [np.linalg.norm(p[b, s.t] - (p[b, s.t - 1] + p[b, s.t + 1]) / 2)
+           for b, row in enumerate(np.asarray(mask, dtype=bool))
+           for s in imputation_order(row, highest)
+           if s.step == 1 and s.pivot == s.t - 1 and s.right == s.t + 1 < len(row)]
+    return float(np.mean(res)) if res else float("nan")

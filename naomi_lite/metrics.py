@@ -106,6 +106,23 @@ def l2_missing(pred, truth, mask):
 
 # ---------------------------------------------------------------------------
 # Reflection points (shared by sinuosity and reflection_distance)
+def squared_error(pred, truth):
+    """The original code's test loss: the squared error averaged over *all* steps and coordinates.
+
+    Formula, for sequence i: se_i = (1 / (T D)) * sum_t sum_d (pred[i, t, d] - truth[i, t, d])^2.
+    Observed steps count too (an imputer returns them exactly, so they add 0 and dilute the
+    mean), and big errors weigh more than in :func:`l2_missing`. felixykliu/NAOMI's
+    ``helpers.run_epoch`` reports ``torch.mean((ground_truth - samples).pow(2))``, pooled over a
+    batch; the benchmarks report the mean of se_i over sequences, which for equal T is the same
+    number. Shapes: (N, T, D) -> (N,); (T, D) -> scalar. Taught in ``05_pretraining.ipynb``.
+    """
+    p, single = _trajectories(pred, "pred", min_T=1)
+    y, single_y = _trajectories(truth, "truth", min_T=1)
+    if p.shape != y.shape or single != single_y:
+        raise ValueError(f"pred and truth must have the same shape, got {_to_numpy(pred).shape} and {_to_numpy(truth).shape}")
+    return _out(((p - y) ** 2).mean(axis=(1, 2)), single)
+
+
 # ---------------------------------------------------------------------------
 
 
