@@ -176,11 +176,11 @@ def row_program(order: list[ImputationStep], observed) -> np.ndarray:
                 tick[1:4] = j, made.get(j + 1, -1), int(known[j])
                 made[j] = len(ticks)
             ticks.append(tick)
-        ticks[-1][4:] = s.t, s.level, s.pivot, s.right, s.context, made.get(s.context, -1)  # the tick decodes t*
+        ticks[-1][4:] = s.t, s.step.bit_length() - 1, s.pivot, s.right, s.context, made.get(s.context, -1)  # decode t*
         known[s.t] = True
         f = max(f, s.pivot)
         v = max(min(v, s.context), s.t + 1)  # imputing t spoils the backward states at positions <= t
-    return np.array([tuple(t) for t in ticks], dtype=_ROW_TICK)
+    return np.array(ticks, dtype=np.int64).reshape(-1, len(_ROW_TICK.names)).view(_ROW_TICK)[:, 0]  # (K,) records
 
 
 @dataclass
@@ -277,15 +277,15 @@ def plan_batch(mask, highest: int) -> BatchPlan:
     B, T = mask.shape
     programs = [row_program(imputation_order(row, highest), row) for row in mask]
     K = max((len(p) for p in programs), default=0)
-    table = np.zeros((K, B), dtype=_ROW_TICK)
-    for name in ("forward", "backward", "impute"):
-        table[name] = -1
+    columns = {name: np.full((K, B), -1, dtype=np.int64) for name in _ROW_TICK.names}  # field -> (K, B)
     for b, program in enumerate(programs):
-        table[: len(program), b] = program
+        for name in _ROW_TICK.names:
+            columns[name][: len(program), b] = program[name]
     rank = np.full((K, B), -1)  # rank[k, b]: where row b's recomputed state sits among tick k's
     first_reads, counts, ticks = [], [], []
     for k in range(K):
-        row, tick, first_here = table[k], Tick(), []  # first_here: this tick's reads of the first pass
+        row = {name: column[k] for name, column in columns.items()}  # (B,) each: what every row does at tick k
+        tick, first_here = Tick(), []  # first_here: this tick's reads of the first pass
         acting = np.flatnonzero(row["forward"] >= 0)
         if acting.size:
             tick.forward_rows, tick.forward_reads = acting, acting * T + row["forward"][acting]
