@@ -178,3 +178,25 @@ def plot_imputation(truth, imputed_dict, mask, ax=None):
     ax.plot(truth[m, 0], truth[m, 1], label=f"observed ({int(m.sum())})", **OBSERVED_STYLE)
     ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.04), ncol=2, fontsize="small", frameon=False)
     return ax
+
+
+# The play buttons of matplotlib's JavaScript animation use the Font Awesome icon font, which its
+# HTML loads from a CDN. Offline they would be blank, so animation_html draws them with plain
+# characters instead (the same classes, so the page looks the same, with no network).
+_FONT_AWESOME_LINK = re.compile(r'<link rel="stylesheet"\s+href="https://[^"]*font-awesome[^"]*">\s*')
+_BUTTON_GLYPHS = {"fa-minus": "\u2212", "fa-plus": "+", "fa-fast-backward": "\u21e4", "fa-fast-forward": "\u21e5",
+                  "fa-step-backward": "\u2039", "fa-step-forward": "\u203a", "fa-play": "\u25b6",
+                  "fa-pause": "\u275a\u275a"}
+_BUTTON_CSS = ("<style>.anim-buttons .fa{font-style:normal;font-family:sans-serif;display:inline-block;min-width:1em}"
+               + "".join(f'.anim-buttons .{name}::before{{content:"{glyph}"}}' for name, glyph in _BUTTON_GLYPHS.items())
+               + ".anim-buttons .fa-flip-horizontal{transform:scaleX(-1)}</style>\n")
+
+
+def animation_html(animation, default_mode: str = "once") -> str:
+    """``animation.to_jshtml()`` that needs no network: buttons drawn with characters, not a web font.
+
+    Works in JupyterLab, classic Notebook, VS Code, the HTML reports and the course website,
+    online or offline. Taught in ``04_multiresolution_decoder.ipynb``.
+    """
+    page = animation.to_jshtml(default_mode=default_mode)
+    return _FONT_AWESOME_LINK.sub(_BUTTON_CSS, page, count=1)

@@ -67,11 +67,13 @@ def settings_script() -> str:
 
 
 def drop_web_scripts(page: str) -> str:
-    """``page`` without the ``<script src="http...">`` tags that nbconvert adds for widgets.
+    """``page`` without the ``<script src="http...">`` and style sheets that it would load from the web.
 
-    nbconvert's template also loads require.js, and for a notebook with saved widget state
-    the widget renderer, from CDNs. A static page cannot run the widgets' callbacks anyway
-    (the chapters draw a still picture beside each widget), so the page drops them and
-    downloads nothing when it is viewed.
+    nbconvert's template loads require.js, and for a notebook with saved widget state the
+    widget renderer, from CDNs. A static page cannot run the widgets' callbacks anyway (the
+    chapters draw a still picture beside each widget), so the page drops them, and any style
+    sheet from the web (the chapters' own outputs load none: see
+    ``naomi_lite.plotting.animation_html``), and downloads nothing when it is viewed.
     """
-    return re.sub(r'<script[^>]*\ssrc="(?:https?:)?//[^"]*"[^>]*>\s*</script>\s*', "", page)
+    page = re.sub(r'<script[^>]*\ssrc="(?:https?:)?//[^"]*"[^>]*>\s*</script>\s*', "", page)
+    return re.sub(r'<link[^>]*\shref="(?:https?:)?//[^"]*"[^>]*>\s*', "", page)

@@ -49,7 +49,7 @@ def test_no_kernel_warns_about_tcp(course):
 def test_reports_load_the_local_mathjax(course):
     _, out = course
     page = (out / "01_maths.html").read_text()
-    sources = re.findall(r'<script[^>]+src="([^"]+)"', page)
+    sources = re.findall(r'<script[^>]+src="([^"]+)"', page) + re.findall(r'<link[^>]+href="([^"]+)"', page)
     assert any(src.startswith("_static/mathjax/MathJax.js") for src in sources), sources
     assert not any("://" in src for src in sources), f"a script is loaded from the web: {sources}"
     assert (out / "_static" / "mathjax" / "MathJax.js").is_file()

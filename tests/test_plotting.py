@@ -5,6 +5,8 @@ import matplotlib
 
 matplotlib.use("Agg")
 
+import re  # noqa: E402
+
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
@@ -135,3 +137,16 @@ def test_trajectories_without_a_colour_take_distinct_colours(path):
         plot_trajectory(path + 0.01 * k, ax=ax, label=f"ball {k}")
     colors = [matplotlib.colors.to_hex(line.get_color()) for line in ax.lines if line.get_label().startswith("ball")]
     assert len(set(colors)) == 6
+
+
+def test_animation_html_needs_no_network():
+    from matplotlib.animation import FuncAnimation
+
+    from naomi_lite.plotting import animation_html
+
+    fig, ax = plt.subplots()
+    (line,) = ax.plot([0, 1], [0, 1])
+    anim = FuncAnimation(fig, lambda i: line.set_ydata([0, i]), frames=2)
+    page = animation_html(anim)
+    assert "://" not in "".join(re.findall(r'(?:src|href)="([^"]+)"', page)), "nothing loaded from the web"
+    assert ".fa-play::before" in page and "anim-buttons" in page
