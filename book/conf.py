@@ -31,6 +31,7 @@ nb_execution_cache_path = str(Path(__file__).resolve().parent / ".jupyter_cache"
 nb_ipywidgets_js = {}  # no widget JavaScript from a CDN
 nb_mime_priority_overrides = [("*", "application/vnd.jupyter.widget-view+json", None)]  # show the text fallback
 myst_enable_extensions = ["dollarmath", "amsmath"]
+myst_update_mathjax = False  # MyST would add MathJax 3 settings; build_book.py configures MathJax 2
 myst_heading_anchors = 3
 suppress_warnings = ["myst.header", "mystnb.unknown_mime_type"]
 
@@ -44,6 +45,6 @@ html_static_path = ["_static"]
 html_extra_path = book_settings.EXTRA_PATHS
 html_sidebars = {"**": ["about.html", "navigation.html", "searchbox.html"]}
 html_theme_options = {"description": "A PyTorch teaching kit for NAOMI (Liu et al., NeurIPS 2019)",
-                      "page_width": "1180px", "sidebar_width": "240px", "fixed_sidebar": True}
+                      "page_width": "1320px", "sidebar_width": "240px", "fixed_sidebar": True}
 html_copy_source = False
 html_show_sourcelink = False

@@ -112,7 +112,9 @@ def stage(reports: Path, src: Path) -> list[Path]:
                          "the website would need the network to show its equations")
     config = dict(offline_math.MATHJAX_SETTINGS, tex2jax={
         "inlineMath": [["\\(", "\\)"]], "displayMath": [["\\[", "\\]"]],
-        "processEscapes": True, "processEnvironments": True})
+        "processEscapes": True, "processEnvironments": True,
+        # MyST marks its pages "tex2jax_ignore" and its equations "math": typeset exactly those
+        "processClass": "tex2jax_process|mathjax_process|math|output_area", "ignoreClass": "tex2jax_ignore"})
     (src / "book_settings.py").write_text(
         f"PROJECT = {PROJECT!r}\nYEAR = {str(datetime.date.today().year)!r}\n"
         f"MATHJAX_PATH = {offline_math.mathjax_url('mathjax')!r}\n"

@@ -60,6 +60,21 @@ def solution_lines(cell) -> list[str]:
     return lines
 
 
+def ipc_kernel_manager():
+    """Kernels over Unix sockets, as the course runner starts them: no TCP ports to race for on a busy machine."""
+    from jupyter_client.manager import AsyncKernelManager
+
+    if os.name != "posix":
+        return AsyncKernelManager
+
+    class IPCKernelManager(AsyncKernelManager):
+        def __init__(self, **kwargs):
+            super().__init__(**kwargs)
+            self.transport = "ipc"
+
+    return IPCKernelManager
+
+
 @pytest.fixture(scope="module")
 def student(tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("student")
@@ -120,7 +135,8 @@ def test_student_version_runs_until_each_exercise_asks_for_a_solution(student, c
             cell.metadata.setdefault("tags", []).append("raises-exception")
     monkeypatch.setenv("NAOMI_REPORTS_DIR", str(tmp_path))  # chapter 07 writes claims.html there
     monkeypatch.setenv("OMP_NUM_THREADS", "1")
-    NotebookClient(nb, timeout=900, kernel_name="python3", resources={"metadata": {"path": str(NOTEBOOKS)}}).execute()
+    NotebookClient(nb, timeout=900, kernel_name="python3", resources={"metadata": {"path": str(NOTEBOOKS)}},
+                   kernel_manager_class=ipc_kernel_manager()).execute()
     for cell in nb.cells:
         errors = [o for o in cell.get("outputs", []) if o.output_type == "error"]
         if cell.cell_type == "code" and is_solution(cell):
