@@ -203,7 +203,9 @@ def to_html(notebook: Path, html_path: Path, no_input: bool, mathjax: bool = Tru
     """Convert an executed notebook to one HTML file with its images embedded.
 
     With ``mathjax`` (a copy in ``<reports>/_static/mathjax``, see :func:`offline_math.install_mathjax`)
-    the page loads that copy instead of nbconvert's CDN, so its equations are typeset offline.
+    the page loads that copy instead of nbconvert's CDN, so its equations are typeset offline, and
+    it loads nothing else from the web. A widget shows the text fallback that the chapter stores
+    with it (its controls would do nothing without a kernel).
     """
     import nbformat
     from nbconvert import HTMLExporter
@@ -212,7 +214,10 @@ def to_html(notebook: Path, html_path: Path, no_input: bool, mathjax: bool = Tru
     url = offline_math.mathjax_url(MATHJAX_DIR)
     if mathjax:
         options["mathjax_url"] = url
-    body, _ = HTMLExporter(**options).from_notebook_node(nbformat.read(notebook, as_version=4))
+    nb = nbformat.read(notebook, as_version=4)
+    # Without a kernel a widget's controls do nothing: show the text that the chapter stores for it instead.
+    nb.metadata.pop("widgets", None)
+    body, _ = HTMLExporter(**options).from_notebook_node(nb)
     if mathjax:  # MathJax's settings must be in place before MathJax.js loads
         tag = f'<script src="{url}"'
         body = body.replace(tag, offline_math.settings_script() + "\n" + tag, 1)
