@@ -1,6 +1,8 @@
 # NAOMI teaching kit: one-command entry points.
-#   make course   set up (if needed) and run every chapter into reports/
+#   make course   set up (if needed), run every chapter into reports/, then build the course website
 #   make test     set up (if needed) and run the unit tests plus nbval over every notebook
+#   make book     the course website, reports/book/index.html (runs the course first if reports/ has no chapters)
+#   make student  the student versions of the chapters, solutions stripped by nbgrader, into student/
 #
 # GPU users: create .venv yourself, install the torch build for your CUDA version into it
 # first (see README), then run `make course TORCH_SPEC=` so the CPU pin is skipped.
@@ -13,7 +15,7 @@ STAMP := $(VENV)/.naomi-installed
 COURSE_ARGS ?=
 PYTEST_ARGS ?=
 
-.PHONY: setup chromium course test unit nbval benchmarks clean
+.PHONY: setup chromium course book student test unit nbval benchmarks clean
 
 setup: $(STAMP)
 
@@ -21,7 +23,7 @@ $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --upgrade pip
 	@if [ -n "$(TORCH_SPEC)" ]; then $(PY) -m pip install "$(TORCH_SPEC)"; fi
-	$(PY) -m pip install -e ".[dev,browser]"
+	$(PY) -m pip install -e ".[dev,browser,course]"
 	$(PY) -m ipykernel install --sys-prefix --name python3 >/dev/null
 	touch $(STAMP)
 
@@ -41,8 +43,17 @@ chromium:
 		echo "note: no /usr/bin/chromium (install it with: sudo apt-get install chromium): tests/test_browser.py will be skipped"; \
 	fi
 
+# The website is built from reports/; with --out elsewhere in COURSE_ARGS, run scripts/build_book.py --reports there.
 course: setup
 	$(PY) scripts/run_course.py $(COURSE_ARGS)
+	$(if $(findstring --out,$(COURSE_ARGS)),@echo "note: reports went to --out; build the website with: $(PY) scripts/build_book.py --reports DIR",$(PY) scripts/build_book.py)
+
+book: setup
+	@ls reports/[0-9][0-9]_*.ipynb >/dev/null 2>&1 || $(PY) scripts/run_course.py
+	$(PY) scripts/build_book.py
+
+student: setup
+	$(PY) scripts/make_student.py
 
 test: setup chromium
 	$(PY) -m pytest tests $(PYTEST_ARGS)
@@ -59,4 +70,4 @@ benchmarks: setup
 	$(PY) benchmarks/speed.py
 
 clean:
-	rm -rf reports .pytest_cache
+	rm -rf reports student .pytest_cache

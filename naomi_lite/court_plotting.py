@@ -26,7 +26,9 @@ from .court_metrics import COURT_X, COURT_Y, N_PLAYERS
 from .plotting import OBSERVED_STYLE, TRUTH_COLOR, _as_mask, _as_numpy
 
 SCALE_FT = 50.0  # feet per normalized unit (as data_gen.court: normalized = feet / 50 - 0.5)
-PLAYER_COLORS = ("tab:blue", "tab:orange", "tab:green", "tab:red", "tab:purple")  # one colour per player
+# One colour per player (the paper's Figures 7 and 9 colour players, not methods). A figure that compares
+# methods on the court uses naomi_lite.plotting.METHOD_COLORS, e.g. for the bars of chapter 6.
+PLAYER_COLORS = ("tab:blue", "tab:orange", "tab:green", "tab:red", "tab:purple")
 
 
 def _ft(v: float) -> float:

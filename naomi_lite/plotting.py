@@ -7,16 +7,76 @@ Trajectories may be NumPy arrays or torch tensors of shape (T, 2). ``mask`` foll
 kit's convention: True (or 1) where a step is observed; observed steps are drawn as
 black dots, as in the paper's Figure 5. Nothing here writes image files.
 
+Every method has one colour, defined once here (``METHOD_COLORS``) and used by every
+figure of every chapter, by ``naomi_lite.figures`` and by ``naomi_lite.court_plotting``:
+NAOMI blue and SingleRes red, as in the paper's Figure 5; ``method_color(name)`` finds
+the colour of a decorated name such as ``"NAOMI (L2 0.123)"`` or ``"KNN (k=10)"``.
+
 Taught in ``01_billiards.ipynb`` (first used) and reused in later chapters.
 """
 from __future__ import annotations
+
+import re
 
 import matplotlib.pyplot as plt
 import numpy as np
 
 TABLE_RADIUS = 0.1172  # same as data_gen.billiards.RADIUS (kept here so plotting needs no data_gen import)
-TRUTH_COLOR = "0.6"  # grey
+
+# One colour per method, in every figure of the course. The paper's Figure 5 draws NAOMI blue and
+# SingleRes red; the other methods get the remaining colours of matplotlib's default palette.
+# The three NAOMI variants of the court chapters are shades of NAOMI's blue.
+METHOD_COLORS = {
+    "Ground truth": "0.6",            # grey, drawn thick under the others
+    "Expert": "0.6",                  # the court's ground truth (the paper's word)
+    "NAOMI": "#1f77b4",               # blue (tab:blue), as in the paper
+    "NAOMI pretrain": "#7fb8e6",      # light blue: NAOMI before adversarial training (chapter 6)
+    "NAOMI adversarial": "#0b3d73",   # dark blue: NAOMI after adversarial training (chapter 6)
+    "SingleRes": "#d62728",           # red (tab:red), as in the paper
+    "RNN": "#ff7f0e",                 # orange: the autoregressive RNN
+    "Linear": "#2ca02c",              # green: linear interpolation
+    "KNN": "#9467bd",                 # purple: k nearest neighbours
+    "Carry forward": "#8c564b",       # brown: repeat the last observed position (chapter 3)
+}
+# Other names in this order (e.g. a student's own model), so that a figure never repeats a method colour.
+EXTRA_COLORS = ("#e377c2", "#bcbd22", "#17becf", "#7f7f7f", "#000000")
+# Words that name a method inside a longer label, e.g. "linear interpolation (both ends)".
+_ALIASES = {"truth": "Ground truth", "ground truth": "Ground truth", "expert": "Expert",
+            "linear": "Linear", "knn": "KNN", "rnn": "RNN", "singleres": "SingleRes",
+            "carry forward": "Carry forward", "naomi": "NAOMI", "pretrain": "NAOMI pretrain",
+            "pretrained": "NAOMI pretrain", "naomi pretrain": "NAOMI pretrain",
+            "adversarial": "NAOMI adversarial", "naomi adversarial": "NAOMI adversarial"}
+TRUTH_COLOR = METHOD_COLORS["Ground truth"]
 OBSERVED_STYLE = dict(linestyle="none", marker="o", markersize=4, color="black", zorder=5)
+
+
+def method_color(name: str):
+    """The colour of method ``name`` in ``METHOD_COLORS``, or None if no method is named.
+
+    The name may carry decorations: ``"NAOMI (L2 0.123)"``, ``"KNN (k=10)"``,
+    ``"linear interpolation (both ends)"`` and ``"autoregressive RNN (trained)"`` all find
+    their method. The most specific match wins, so ``"NAOMI adversarial"`` is not ``"NAOMI"``.
+
+    Taught in ``01_billiards.ipynb``; used by every figure of the course.
+    """
+    text = re.sub(r"\(.*?\)", " ", str(name)).lower()  # drop "(k=10)", "(L2 0.123)"
+    words = re.findall(r"[a-z0-9]+", text)
+    found = None
+    for alias, method in _ALIASES.items():
+        a = alias.split()
+        hit = any(words[i : i + len(a)] == a for i in range(len(words) - len(a) + 1))
+        if hit and (found is None or len(alias) > len(found[0])):
+            found = (alias, method)
+    return METHOD_COLORS[found[1]] if found else None
+
+
+def method_colors(names) -> list:
+    """One colour per name: ``method_color`` where a method is named, else the next of ``EXTRA_COLORS``.
+
+    Taught in ``07_reproducing_the_paper.ipynb``.
+    """
+    extra = iter(EXTRA_COLORS * (1 + len(list(names)) // len(EXTRA_COLORS)))
+    return [method_color(n) or next(extra) for n in names]
 
 
 def _as_numpy(x) -> np.ndarray:
@@ -85,8 +145,8 @@ def plot_trajectory(x, mask=None, ax=None, label=None, color=None, mark_start: b
     x = _as_path(x)  # (T, 2)
     ax = _new_axes(ax)
     (line,) = ax.plot(x[:, 0], x[:, 1], color=color, label=label, **kw)
-    if mark_start:
-        ax.plot(x[:1, 0], x[:1, 1], linestyle="none", marker="o", markersize=8,
+    if mark_start:  # an explicit colour, so that the ring does not take the next colour of the cycle
+        ax.plot(x[:1, 0], x[:1, 1], linestyle="none", marker="o", markersize=8, color=line.get_color(),
                 markerfacecolor="none", markeredgecolor=line.get_color(), label="_start")
     if mask is not None:
         m = _as_mask(mask, x.shape[0])  # (T,)
@@ -98,8 +158,10 @@ def plot_imputation(truth, imputed_dict, mask, ax=None):
     """Compare imputations with the ground truth: truth in grey, each imputation in colour.
 
     ``truth`` (T, 2); ``imputed_dict`` maps a name (shown in the legend) to a (T, 2)
-    imputed trajectory; ``mask`` (T,) is True where a step was observed, drawn as black
-    dots. Does not draw the table (call :func:`draw_table` first for billiards). Returns ``ax``.
+    imputed trajectory, drawn in its method's colour (``method_color``); ``mask`` (T,) is
+    True where a step was observed, drawn as black dots. The legend goes under the axes,
+    where it covers no trajectory. Does not draw the table (call :func:`draw_table` first
+    for billiards). Returns ``ax``.
 
     Taught in ``01_billiards.ipynb``; used for model outputs in later chapters.
     """
@@ -107,11 +169,34 @@ def plot_imputation(truth, imputed_dict, mask, ax=None):
     m = _as_mask(mask, truth.shape[0])  # (T,)
     ax = _new_axes(ax)
     plot_trajectory(truth, ax=ax, label="ground truth", color=TRUTH_COLOR, linewidth=3)
-    for k, (name, x) in enumerate(imputed_dict.items()):  # k-th imputation in colour C{k}, in every figure
+    colors = method_colors(list(imputed_dict))
+    for (name, x), color in zip(imputed_dict.items(), colors):  # each method in its own colour, in every figure
         x = _as_path(x, f"imputed_dict[{name!r}]")
         if x.shape != truth.shape:
             raise ValueError(f"imputed_dict[{name!r}] has shape {x.shape}, but truth has {truth.shape}")
-        plot_trajectory(x, ax=ax, label=str(name), color=f"C{k}", mark_start=False, linewidth=1.5)
+        plot_trajectory(x, ax=ax, label=str(name), color=color, mark_start=False, linewidth=1.5)
     ax.plot(truth[m, 0], truth[m, 1], label=f"observed ({int(m.sum())})", **OBSERVED_STYLE)
-    ax.legend(loc="best", fontsize="small")
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.04), ncol=2, fontsize="small", frameon=False)
     return ax
+
+
+# The play buttons of matplotlib's JavaScript animation use the Font Awesome icon font, which its
+# HTML loads from a CDN. Offline they would be blank, so animation_html draws them with plain
+# characters instead (the same classes, so the page looks the same, with no network).
+_FONT_AWESOME_LINK = re.compile(r'<link rel="stylesheet"\s+href="https://[^"]*font-awesome[^"]*">\s*')
+_BUTTON_GLYPHS = {"fa-minus": "\u2212", "fa-plus": "+", "fa-fast-backward": "\u21e4", "fa-fast-forward": "\u21e5",
+                  "fa-step-backward": "\u2039", "fa-step-forward": "\u203a", "fa-play": "\u25b6",
+                  "fa-pause": "\u275a\u275a"}
+_BUTTON_CSS = ("<style>.anim-buttons .fa{font-style:normal;font-family:sans-serif;display:inline-block;min-width:1em}"
+               + "".join(f'.anim-buttons .{name}::before{{content:"{glyph}"}}' for name, glyph in _BUTTON_GLYPHS.items())
+               + ".anim-buttons .fa-flip-horizontal{transform:scaleX(-1)}</style>\n")
+
+
+def animation_html(animation, default_mode: str = "once") -> str:
+    """``animation.to_jshtml()`` that needs no network: buttons drawn with characters, not a web font.
+
+    Works in JupyterLab, classic Notebook, VS Code, the HTML reports and the course website,
+    online or offline. Taught in ``04_multiresolution_decoder.ipynb``.
+    """
+    page = animation.to_jshtml(default_mode=default_mode)
+    return _FONT_AWESOME_LINK.sub(_BUTTON_CSS, page, count=1)

@@ -4,7 +4,9 @@ This is what ``make course`` runs. For each ``notebooks/NN_*.ipynb``, in order, 
 
 1. executes the notebook with papermill (kernel ``python3``, working folder
    ``notebooks/``, a timeout on every cell), writing ``reports/NN_*.ipynb``;
-2. converts the executed notebook to a self-contained ``reports/NN_*.html``;
+2. converts the executed notebook to ``reports/NN_*.html``, with its images embedded and
+   its equations typeset by the local copy of MathJax in ``reports/_static/mathjax/``
+   (``scripts/offline_math.py``), so that the page needs no network;
 3. records the title, run time and PASS/FAIL.
 
 A chapter that fails still gets its executed notebook and HTML (with the error in
@@ -29,6 +31,7 @@ import ast
 import datetime
 import html
 import os
+import re
 import sys
 import time
 from dataclasses import dataclass, field
@@ -36,6 +39,9 @@ from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO_ROOT))  # report the kit in this checkout, installed or not
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # offline_math, beside this script
+
+import offline_math  # noqa: E402
 
 DEFAULT_NOTEBOOKS = REPO_ROOT / "notebooks"
 CHAPTER_GLOB = "[0-9][0-9]_*.ipynb"
@@ -210,14 +216,53 @@ def note_runner_error(output: Path, source: Path, message: str) -> None:
     nbformat.write(nb, output)
 
 
-def to_html(notebook: Path, html_path: Path, no_input: bool) -> None:
-    """Convert an executed notebook to one HTML file with its images embedded."""
+MATHJAX_DIR = "_static/mathjax"  # the local MathJax, relative to the reports folder
+
+
+def to_html(notebook: Path, html_path: Path, no_input: bool, mathjax: bool = True) -> None:
+    """Convert an executed notebook to one HTML file with its images embedded.
+
+    With ``mathjax`` (a copy in ``<reports>/_static/mathjax``, see :func:`offline_math.install_mathjax`)
+    the page loads that copy instead of nbconvert's CDN, so its equations are typeset offline, and
+    it loads nothing else from the web. A widget shows the text fallback that the chapter stores
+    with it (its controls would do nothing without a kernel).
+    """
     import nbformat
     from nbconvert import HTMLExporter
 
-    exporter = HTMLExporter(embed_images=True, exclude_input=no_input, exclude_input_prompt=no_input)
-    body, _ = exporter.from_notebook_node(nbformat.read(notebook, as_version=4))
+    options = dict(embed_images=True, exclude_input=no_input, exclude_input_prompt=no_input)
+    url = offline_math.mathjax_url(MATHJAX_DIR)
+    if mathjax:
+        options["mathjax_url"] = url
+    nb = nbformat.read(notebook, as_version=4)
+    # Without a kernel a widget's controls do nothing: show the text that the chapter stores for it instead.
+    nb.metadata.pop("widgets", None)
+    body, _ = HTMLExporter(**options).from_notebook_node(nb)
+    if mathjax:  # MathJax's settings must be in place before MathJax.js loads
+        tag = f'<script src="{url}"'
+        body = body.replace(tag, offline_math.settings_script() + "\n" + tag, 1)
+        body = offline_math.drop_web_scripts(body)
     html_path.write_text(body, encoding="utf-8")
+
+
+def kernel_manager_class():
+    """The kernel manager for papermill: IPC sockets where the system has them, else TCP.
+
+    Over TCP every kernel warns "Kernel is running over TCP without encryption ...", once per
+    chapter. Unix-domain sockets (``transport = "ipc"``) stay on this machine and need no
+    such warning.
+    """
+    from jupyter_client.manager import AsyncKernelManager
+
+    if os.name != "posix":
+        return AsyncKernelManager
+
+    class IPCKernelManager(AsyncKernelManager):
+        def __init__(self, **kwargs):
+            super().__init__(**kwargs)
+            self.transport = "ipc"
+
+    return IPCKernelManager
 
 
 def run_chapter(source: Path, out_dir: Path, params: dict, args: argparse.Namespace) -> ChapterResult:
@@ -239,6 +284,7 @@ def run_chapter(source: Path, out_dir: Path, params: dict, args: argparse.Namesp
             cwd=str(args.notebooks),
             execution_timeout=args.execution_timeout,
             progress_bar=sys.stderr.isatty(),
+            kernel_manager_class=kernel_manager_class(),
         )
     except PapermillExecutionError as err:  # a cell raised; papermill saved the notebook with the traceback
         error = f"{err.ename}: {err.evalue}"
@@ -246,7 +292,7 @@ def run_chapter(source: Path, out_dir: Path, params: dict, args: argparse.Namesp
         error = f"{type(err).__name__}: {err}"
         note_runner_error(output, source, error)
     seconds = time.perf_counter() - start
-    to_html(output, output.with_suffix(".html"), args.no_input)
+    to_html(output, output.with_suffix(".html"), args.no_input, mathjax=getattr(args, "mathjax", True))
     return ChapterResult(source.stem, title, seconds, passed=not error, params=params, error=error)
 
 
@@ -285,7 +331,11 @@ def kit_version() -> str:
 
 
 def claims_section(out_dir: Path) -> str:
-    """The body of ``claims.html`` (written by chapter 07) under a 'Paper claims' heading, or ''."""
+    """The body of ``claims.html`` (written by chapter 07) as a section of the index, or ''.
+
+    Its own ``<h1>`` becomes the section's one heading (``<h2 id="claims">``), so that the
+    index does not show the claims' heading twice.
+    """
     claims = out_dir / "claims.html"
     if not claims.exists():
         return ""
@@ -295,11 +345,16 @@ def claims_section(out_dir: Path) -> str:
         start = lower.index(">", lower.index("<body")) + 1
         end = lower.find("</body>", start)
         text = text[start:end if end != -1 else None]
+    heading = "Paper claims"
+    match = re.search(r"<h1[^>]*>(.*?)</h1>", text, flags=re.IGNORECASE | re.DOTALL)
+    if match:  # claims.html's own title: keep it as the one heading of the section
+        heading = match.group(1).strip() or heading
+        text = text[: match.start()] + text[match.end():]
     written = datetime.datetime.fromtimestamp(claims.stat().st_mtime).strftime("%Y-%m-%d %H:%M")
     return (
-        '<h2 id="claims">Paper claims</h2>\n'
+        f'<h2 id="claims">{heading}</h2>\n'
         f'<p class="meta">From <a href="claims.html">claims.html</a>, written {written}.</p>\n'
-        f"{text}\n"
+        f"{text.strip()}\n"
     )
 
 
@@ -365,6 +420,10 @@ def main(argv: list[str] | None = None) -> int:
         print(f"run_course.py: error: cannot create {out_dir}: {err.strerror or err}", file=sys.stderr)
         return 2
     os.environ["NAOMI_REPORTS_DIR"] = str(out_dir)  # chapter 07 writes claims.html here (kernels inherit it)
+    args.mathjax = offline_math.install_mathjax(out_dir / "_static") is not None
+    if not args.mathjax:
+        print("note: jupyter-server-mathjax is not installed (pip install -e '.[course]'), so the reports "
+              "load MathJax from the web and show raw LaTeX offline", file=sys.stderr)
 
     # Each parameter goes only to the chapters that declare it.
     plan = []

@@ -1,7 +1,7 @@
 """The three places that say how to install the kit must agree.
 
-* ``pyproject.toml``: ``[project].dependencies`` plus the ``dev`` extra (pip, ``make``);
-* ``environment.yml``: the conda dependencies plus its ``pip:`` section;
+* ``pyproject.toml``: ``[project].dependencies`` plus the ``dev`` and ``course`` extras (pip, ``make``);
+* ``environment.yml``: the conda dependencies (conda-forge only) plus its ``pip:`` section;
 * ``Makefile``: pins the CPU build ``torch==2.13.0``; ``.ci/run`` runs ``make test``.
 """
 from __future__ import annotations
@@ -19,8 +19,9 @@ TORCH_PIN = "2.13.0"
 
 # conda names that differ from the pip name of the same package
 CONDA_TO_PIP = {"pytorch": "torch"}
-# conda entries that are not packages of the kit
-NOT_KIT_PACKAGES = {"python", "pip", "cpuonly"}
+# conda entries that are not packages of the kit (pytorch-cpu: conda-forge's metapackage for the CPU build)
+NOT_KIT_PACKAGES = {"python", "pip", "pytorch-cpu"}
+EXTRAS_IN_ENVIRONMENT = ("dev", "course")  # pyproject extras that environment.yml installs too
 
 
 def split_requirement(spec: str) -> tuple[str, str]:
@@ -72,7 +73,8 @@ def parse_simple_yaml(text: str) -> dict:
 
 def pyproject_packages() -> dict[str, str]:
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
-    specs = list(project["dependencies"]) + list(project.get("optional-dependencies", {}).get("dev", []))
+    extras = project.get("optional-dependencies", {})
+    specs = list(project["dependencies"]) + [spec for name in EXTRAS_IN_ENVIRONMENT for spec in extras.get(name, [])]
     return dict(split_requirement(spec) for spec in specs)
 
 
@@ -100,16 +102,29 @@ def test_pyproject_and_environment_yml_name_the_same_packages():
     )
 
 
-def test_version_bounds_agree_except_torch():
-    """torch differs on purpose: a range in pyproject.toml, the CPU pin in environment.yml."""
+def test_version_bounds_agree():
+    """torch too: conda-forge builds PyTorch, and the kit's range is the same on both routes."""
     pip, conda = pyproject_packages(), conda_packages()
-    differ = {name: (pip[name], conda[name]) for name in pip.keys() & conda.keys()
-              if name != "torch" and pip[name] != conda[name]}
+    differ = {name: (pip[name], conda[name]) for name in pip.keys() & conda.keys() if pip[name] != conda[name]}
     assert not differ, f"version bounds differ (pyproject, environment.yml): {differ}"
 
 
-def test_environment_yml_pins_the_same_torch_as_the_makefile():
-    assert conda_packages()["torch"] in (f"={TORCH_PIN}", f"=={TORCH_PIN}")
+def test_environment_yml_asks_conda_forge_for_a_cpu_pytorch():
+    """The `pytorch` channel stopped after PyTorch 2.5 (pytorch/pytorch#138506): conda-forge only, no `cpuonly`."""
+    text = (ROOT / "environment.yml").read_text()
+    try:
+        import yaml
+        channels = yaml.safe_load(text)["channels"]
+    except ImportError:
+        channels = parse_simple_yaml(text)["channels"]
+    assert channels == ["conda-forge"]
+    entries = [str(e) for e in read_environment_yml(text) if not isinstance(e, dict)]
+    assert "pytorch-cpu" in entries and "cpuonly" not in entries
+    assert conda_packages()["torch"] == pyproject_packages()["torch"]
+
+
+def test_makefile_pins_the_cpu_torch_wheel():
+    assert f"TORCH_SPEC ?= torch=={TORCH_PIN}" in (ROOT / "Makefile").read_text()
 
 
 def test_makefile_pins_cpu_torch():
@@ -130,7 +145,8 @@ def test_simple_yaml_parser_reads_environment_yml():
     text = (ROOT / "environment.yml").read_text()
     deps = parse_simple_yaml(text)["dependencies"]
     assert "python=3.11" in deps
-    assert {"pip": ["-e ."]} in deps
+    pip_section = next(d["pip"] for d in deps if isinstance(d, dict))
+    assert pip_section[-1] == "-e ."
     yaml = pytest.importorskip("yaml")
     assert deps == yaml.safe_load(text)["dependencies"]
 

@@ -5,6 +5,8 @@ import matplotlib
 
 matplotlib.use("Agg")
 
+import re  # noqa: E402
+
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
@@ -99,3 +101,52 @@ def test_plot_imputation_on_a_table_and_shape_check(path, mask):
     assert len(ax.lines) == 2 + 2 + 1 + 1
     with pytest.raises(ValueError, match="imputed_dict"):
         plot_imputation(path, {"short": path[:-1]}, mask)
+
+
+def test_one_colour_per_method_as_in_the_paper():
+    from naomi_lite.plotting import METHOD_COLORS, method_color, method_colors
+
+    assert matplotlib.colors.same_color(METHOD_COLORS["NAOMI"], "tab:blue")  # paper Figure 5: NAOMI blue
+    assert matplotlib.colors.same_color(METHOD_COLORS["SingleRes"], "tab:red")  # and SingleRes red
+    methods = [k for k in METHOD_COLORS if k != "Expert"]  # Expert is the court's name for the ground truth
+    assert len({matplotlib.colors.to_hex(METHOD_COLORS[k]) for k in methods}) == len(methods), "colours must differ"
+    for label, method in [("NAOMI (L2 0.123)", "NAOMI"), ("KNN (k=10)", "KNN"), ("linear", "Linear"),
+                          ("linear interpolation (both ends)", "Linear"), ("autoregressive RNN (trained)", "RNN"),
+                          ("NAOMI pretrain", "NAOMI pretrain"), ("NAOMI adversarial", "NAOMI adversarial"),
+                          ("carry forward (past only)", "Carry forward"), ("ground truth", "Ground truth")]:
+        assert method_color(label) == METHOD_COLORS[method], label
+    assert method_color("my model") is None
+    colors = method_colors(["NAOMI", "mine", "yours"])
+    assert colors[0] == METHOD_COLORS["NAOMI"] and len(set(colors)) == 3
+
+
+def test_plot_imputation_uses_method_colours_and_a_legend_outside(path, mask):
+    from naomi_lite.plotting import METHOD_COLORS
+
+    ax = plot_imputation(path, {"SingleRes": path + 0.01, "NAOMI": path - 0.01}, mask)
+    by_label = {line.get_label(): line for line in ax.lines}
+    assert matplotlib.colors.same_color(by_label["NAOMI"].get_color(), METHOD_COLORS["NAOMI"])
+    assert matplotlib.colors.same_color(by_label["SingleRes"].get_color(), METHOD_COLORS["SingleRes"])
+    anchor = ax.get_legend().get_bbox_to_anchor().transformed(ax.transAxes.inverted())
+    assert anchor.y0 < 0.0, "the legend sits under the axes, off the trajectories"
+
+
+def test_trajectories_without_a_colour_take_distinct_colours(path):
+    ax = draw_table()
+    for k in range(6):  # the start ring must not use up a colour of the cycle
+        plot_trajectory(path + 0.01 * k, ax=ax, label=f"ball {k}")
+    colors = [matplotlib.colors.to_hex(line.get_color()) for line in ax.lines if line.get_label().startswith("ball")]
+    assert len(set(colors)) == 6
+
+
+def test_animation_html_needs_no_network():
+    from matplotlib.animation import FuncAnimation
+
+    from naomi_lite.plotting import animation_html
+
+    fig, ax = plt.subplots()
+    (line,) = ax.plot([0, 1], [0, 1])
+    anim = FuncAnimation(fig, lambda i: line.set_ydata([0, i]), frames=2)
+    page = animation_html(anim)
+    assert "://" not in "".join(re.findall(r'(?:src|href)="([^"]+)"', page)), "nothing loaded from the web"
+    assert ".fa-play::before" in page and "anim-buttons" in page
