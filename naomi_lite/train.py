@@ -92,6 +92,8 @@ class TrainConfig:
     fr_loss: str = _opt("squared", "loss of deterministic models on imputed steps: squared error or Euclidean distance")
     mask: str = _opt("paper", "training/validation masks: paper (§4.1-4.2) or forward (§4.3, only step 0 observed)")
     missing: tuple = _opt((), "paper masks: missing steps per sequence, LO HI (default: the task's)")
+    crop: int = _opt(0, "train on random windows of this many steps, masked with the same share missing "
+                        "(0 = whole sequences, the paper; kit's extension); validation always uses whole sequences")
     seed: int = _opt(0, "seed of the data, the masks and the initial weights")
     device: str = _opt("auto", "auto (CUDA if available), cpu or cuda")
     max_minutes: float = _opt(0.0, "stop after the epoch that crosses this wall time (0 = no limit); best epoch kept")
@@ -120,16 +122,21 @@ class TrainConfig:
                 raise ValueError(f"{name} must be one of {allowed}, got {getattr(self, name)!r}")
         if self.tf_loss == "inference" and self.model != "naomi":
             raise ValueError(f"tf_loss='inference' runs NAOMI's imputation loop; the {self.model} model has none")
+        if self.crop and not 2 <= int(self.crop) <= TASKS[self.task]["T"]:
+            raise ValueError(f"crop must be 0 (whole sequences) or 2..{TASKS[self.task]['T']} steps, got {self.crop!r}")
         self.missing = tuple(self.missing) or TASKS[self.task]["missing"]
         paper_mask(1, TASKS[self.task]["T"], self.missing)  # a bad range raises here, naming "missing"
         self.model_config()  # the model's shape: checked by NAOMIConfig
         get_device(self.device)  # an unknown or absent device fails now, not after loading data
 
     def masks(self, n: int, T: int, seed: int) -> np.ndarray:
-        """(n, T) training or validation masks of the configured kind, one per sequence."""
+        """(n, T) training or validation masks of the configured kind, one per sequence. For windows
+        shorter than the task's T, the missing range is scaled to keep the same share missing."""
         if self.mask == "forward":
             return forward_mask(n, T, n_observed=1, seed=seed)  # the paper's m_i = 0 for all i >= 1
-        return paper_mask(n, T, self.missing, seed=seed)
+        full = TASKS[self.task]["T"]
+        lo, hi = (round(m * (T - 1) / (full - 1)) for m in self.missing) if T != full else self.missing
+        return paper_mask(n, T, (lo, hi), seed=seed)
 
     def model_config(self) -> NAOMIConfig:
         """The model this run trains."""
@@ -179,7 +186,8 @@ def train(cfg: TrainConfig, model: Imputer | None = None) -> tuple[Imputer, Hist
             for _ in range(n_epochs):
                 epoch += 1
                 model.train()
-                masks = cfg.masks(len(train_x), train_x.shape[1], seed=int(rng.integers(2**31)))
+                T_train = cfg.crop or train_x.shape[1]  # whole sequences, or windows of cfg.crop steps
+                masks = cfg.masks(len(train_x), T_train, seed=int(rng.integers(2**31)))
                 masks = torch.as_tensor(masks, device=device)  # (N, T): a different mask for every sequence
                 perm = torch.as_tensor(rng.permutation(len(train_x)), device=device)
                 losses = []
@@ -187,7 +195,12 @@ def train(cfg: TrainConfig, model: Imputer | None = None) -> tuple[Imputer, Hist
                            disable=not cfg.progress)
                 for i in bar:
                     idx = perm[i : i + cfg.batch_size]
-                    loss = loss_fn(xt[idx], masks[idx])
+                    batch = xt[idx]  # (b, T, D)
+                    if cfg.crop:  # a random window of each sequence
+                        first = torch.as_tensor(rng.integers(0, batch.shape[1] - T_train + 1, size=len(idx)), device=device)
+                        steps = first[:, None] + torch.arange(T_train, device=device)  # (b, crop)
+                        batch = batch[torch.arange(len(idx), device=device)[:, None], steps]  # (b, crop, D)
+                    loss = loss_fn(batch, masks[idx])
                     opt.zero_grad(set_to_none=True)
                     loss.backward()
                     torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.clip)

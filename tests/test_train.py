@@ -2,6 +2,7 @@
 import subprocess
 import sys
 
+import numpy as np
 import pytest
 
 from naomi_lite import load
@@ -146,3 +147,16 @@ def test_a_signal_keeps_the_best_epoch_and_writes_the_checkpoint(tmp_path, signa
     assert "interrupted after" in rest and "wrote" in rest
     meta = load(out).meta
     assert meta["interrupted"] is True and len(meta["history"]["epoch"]) >= 2
+
+
+def test_crop_trains_on_windows_with_the_same_share_missing():
+    """--crop (the kit's extension): windows of `crop` steps, masks scaled to the same share missing;
+    validation stays on whole sequences."""
+    cfg = TrainConfig(crop=40, **TINY)
+    masks = cfg.masks(50, 40, seed=0)
+    missing = (~masks).sum(1)
+    assert masks.shape == (50, 40) and missing.min() >= round(180 * 39 / 199) and missing.max() <= round(195 * 39 / 199)
+    _, history = train(cfg)
+    assert np.isfinite(history.column("val_l2")).all()
+    with pytest.raises(ValueError, match="crop"):
+        TrainConfig(crop=1, **TINY)
