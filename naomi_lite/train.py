@@ -33,6 +33,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import copy
+import dataclasses
 import functools
 import signal
 import sys
@@ -319,6 +320,9 @@ def main(argv=None) -> int:
             parser.error(f"--init-from: {err}")
         if init.config.model != cfg.model:
             parser.error(f"--init-from holds a {init.config.model} model but --model is {cfg.model}")
+        # the checkpoint's shape wins: record it in the run's config, so meta never claims another shape
+        shape = {k: getattr(init.config, k) for k in ("hidden", "layers", "decoder_hidden", "highest", "decoder_base", "min_std")}
+        cfg = dataclasses.replace(cfg, **shape)
         task = TASKS[cfg.task]
         if (init.config.dim, init.config.gaussian) != (task["dim"], task["gaussian"]):
             parser.error(f"--init-from holds a model for {init.config.dim} values per step "
