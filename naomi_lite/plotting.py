@@ -32,6 +32,7 @@ METHOD_COLORS = {
     "NAOMI": "#1f77b4",               # blue (tab:blue), as in the paper
     "NAOMI pretrain": "#7fb8e6",      # light blue: NAOMI before adversarial training (chapter 6)
     "NAOMI adversarial": "#0b3d73",   # dark blue: NAOMI after adversarial training (chapter 6)
+    "NAOMI relative": "#17becf",      # cyan: NAOMI with the kit's pivot-relative heads (chapters 4, 5, 7)
     "SingleRes": "#d62728",           # red (tab:red), as in the paper
     "RNN": "#ff7f0e",                 # orange: the autoregressive RNN
     "Linear": "#2ca02c",              # green: linear interpolation
@@ -39,13 +40,14 @@ METHOD_COLORS = {
     "Carry forward": "#8c564b",       # brown: repeat the last observed position (chapter 3)
 }
 # Other names in this order (e.g. a student's own model), so that a figure never repeats a method colour.
-EXTRA_COLORS = ("#e377c2", "#bcbd22", "#17becf", "#7f7f7f", "#000000")
+EXTRA_COLORS = ("#e377c2", "#bcbd22", "#7f7f7f", "#000000")
 # Words that name a method inside a longer label, e.g. "linear interpolation (both ends)".
 _ALIASES = {"truth": "Ground truth", "ground truth": "Ground truth", "expert": "Expert",
             "linear": "Linear", "knn": "KNN", "rnn": "RNN", "singleres": "SingleRes",
             "carry forward": "Carry forward", "naomi": "NAOMI", "pretrain": "NAOMI pretrain",
             "pretrained": "NAOMI pretrain", "naomi pretrain": "NAOMI pretrain",
-            "adversarial": "NAOMI adversarial", "naomi adversarial": "NAOMI adversarial"}
+            "adversarial": "NAOMI adversarial", "naomi adversarial": "NAOMI adversarial",
+            "relative": "NAOMI relative", "naomi relative": "NAOMI relative"}
 TRUTH_COLOR = METHOD_COLORS["Ground truth"]
 OBSERVED_STYLE = dict(linestyle="none", marker="o", markersize=4, color="black", zorder=5)
 
