@@ -535,6 +535,25 @@ class AutoregressiveRNN(Imputer):
 MODELS = {"naomi": NAOMI, "singleres": SingleRes, "rnn": AutoregressiveRNN}
 
 
+def with_relative_heads(model: Imputer) -> Imputer:
+    """A copy of ``model`` switched to the kit's pivot-relative heads (``decoder_base="linear"``):
+    the encoders and the heads' hidden layers are kept, the heads' output layers start at zero, so
+    the copy first imputes exactly like linear interpolation and then learns corrections on top of
+    features the model already has (``train --init-from ... --relative-heads``). Taught in ``05_pretraining.ipynb``."""
+    import copy
+
+    config = copy.deepcopy(model.config)
+    config.decoder_base = "linear"
+    new = MODELS[config.model](config).to(model.device)
+    new.load_state_dict(model.state_dict())
+    with torch.no_grad():
+        for head in new.decoder.heads:
+            head.w2.zero_()
+            head.b2.zero_()
+    new.meta = getattr(model, "meta", {})
+    return new
+
+
 def _config(config: NAOMIConfig | None, overrides: dict, model: str) -> NAOMIConfig:
     """The config a model class builds from: ``config`` or keywords, never both, and never changed in place.
 

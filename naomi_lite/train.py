@@ -258,6 +258,9 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--threads", type=int, default=0, help="torch CPU threads (0 = torch's default)")
     p.add_argument("--init-from", type=Path, default=None,
                    help="continue training this checkpoint (its model shape wins over --hidden etc.)")
+    p.add_argument("--relative-heads", action="store_true",
+                   help="with --init-from: switch the loaded model to the kit's pivot-relative heads (encoders and the "
+                        "heads' hidden layers kept, output layers from zero; model.with_relative_heads)")
     return p
 
 
@@ -287,6 +290,7 @@ def main(argv=None) -> int:
     ``--out`` stops at once); a run that is stopped or diverges writes its best epoch; nothing
     is replaced without ``--force``. See ``docs/RELIABILITY.md``."""
     from .checkpoints import save
+    from .model import with_relative_heads
     from .paths import OutputError, check_output, output_lock
     from .safety import rescue_path
 
@@ -304,6 +308,8 @@ def main(argv=None) -> int:
         parser.error(f"--threads must be >= 0 (0 = torch's default), got {args.threads}")
     if args.threads:
         torch.set_num_threads(args.threads)
+    if args.relative_heads and args.init_from is None:
+        parser.error("--relative-heads needs --init-from (the model whose heads to switch)")
     kw = {f.name: getattr(args, f.name) for f in fields(TrainConfig)}
     try:
         cfg = TrainConfig(**kw)
@@ -320,6 +326,10 @@ def main(argv=None) -> int:
             parser.error(f"--init-from: {err}")
         if init.config.model != cfg.model:
             parser.error(f"--init-from holds a {init.config.model} model but --model is {cfg.model}")
+        if args.relative_heads:
+            if init.config.decoder_base != "none":
+                parser.error("--relative-heads: the --init-from model has pivot-relative heads already")
+            init = with_relative_heads(init)
         # the checkpoint's shape wins: record it in the run's config, so meta never claims another shape
         shape = {k: getattr(init.config, k) for k in ("hidden", "layers", "decoder_hidden", "highest", "decoder_base", "min_std")}
         cfg = dataclasses.replace(cfg, **shape)
