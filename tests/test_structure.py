@@ -97,3 +97,30 @@ def test_pivot_relative_heads_start_as_linear_interpolation():
     mask = rng.random((5, 40)) < 0.3
     mask[:, 5] = True
     np.testing.assert_allclose(model.impute(x, mask), linear_interpolate(x, mask), atol=1e-5)
+
+
+def test_with_relative_heads_keeps_the_encoders_and_starts_as_linear_interpolation():
+    import numpy as np
+
+    from naomi_lite.baselines import linear_interpolate
+    from naomi_lite.model import with_relative_heads
+
+    torch.manual_seed(0)
+    paper = NAOMI(hidden=8, decoder_hidden=8, highest=8)
+    relative = with_relative_heads(paper)
+    assert paper.config.decoder_base == "none" and relative.config.decoder_base == "linear"
+    assert torch.equal(relative.fwd.cells[0].weight_ih_l0, paper.fwd.cells[0].weight_ih_l0)
+    assert torch.equal(relative.decoder.heads[0].w1, paper.decoder.heads[0].w1)
+    rng = np.random.default_rng(1)
+    x = rng.normal(size=(3, 30, 2)).astype(np.float32)
+    mask = rng.random((3, 30)) < 0.3
+    mask[:, 0] = True
+    np.testing.assert_allclose(relative.impute(x, mask), linear_interpolate(x, mask), atol=1e-5)
+
+
+def test_relative_heads_flag_needs_init_from(tmp_path):
+    from naomi_lite.train import main
+
+    with pytest.raises(SystemExit) as exit_info:
+        main(["--relative-heads", "--out", str(tmp_path / "m.pt")])
+    assert exit_info.value.code == 2
