@@ -45,6 +45,6 @@ html_static_path = ["_static"]
 html_extra_path = book_settings.EXTRA_PATHS
 html_sidebars = {"**": ["about.html", "navigation.html", "searchbox.html"]}
 html_theme_options = {"description": "A PyTorch teaching kit for NAOMI (Liu et al., NeurIPS 2019)",
-                      "page_width": "1320px", "sidebar_width": "240px", "fixed_sidebar": True}
+                      "page_width": "1320px", "body_max_width": "1040px", "sidebar_width": "240px", "fixed_sidebar": True}
 html_copy_source = False
 html_show_sourcelink = False

@@ -8,8 +8,8 @@ extra of pyproject.toml):
 1. it lays out a Sphinx source folder, ``reports/.book-src/``: ``book/conf.py``, a front page
    with the chapter list (``index.md``), the executed chapters, a page with the claims table
    (``claims.md``), and MathJax in ``_static/mathjax`` (``scripts/offline_math.py``);
-2. it runs ``sphinx-build -b html`` into ``reports/book/``, with ``-W``-like strictness left
-   off but every warning printed.
+2. it runs ``sphinx-build -b html -q`` (warnings are printed) and moves the site to
+   ``reports/book/``.
 
 Nothing is downloaded: the theme (alabaster) ships with Sphinx, the math renderer with
 jupyter-server-mathjax, and the pages load nothing from the web (``tests/test_book.py``
@@ -25,7 +25,6 @@ from __future__ import annotations
 import argparse
 import datetime
 import html
-import json
 import re
 import shutil
 import subprocess
@@ -71,7 +70,7 @@ def claims_page(claims_html: Path) -> str:
     parts = [f"# {heading}\n",
              "Chapter 7 computes this table from its own measurements, with verdict rules fixed in its code "
              "(see [the chapter](07_reproducing_the_paper)). The page as chapter 7 wrote it: "
-             "[claims.html](claims.html).\n"]
+             '<a href="claims.html">claims.html</a>.\n']
     if note:
         parts.append(html.unescape(note.group(1)).strip() + "\n")
     if table:
@@ -84,7 +83,7 @@ def claims_page(claims_html: Path) -> str:
 
 def index_page(chapters: list[Path], has_claims: bool) -> str:
     date = datetime.date.today().isoformat()
-    toc = "\n".join(p.stem for p in chapters) + ("\nclaims" if has_claims else "")
+    toc = "\n".join(p.stem for p in chapters) + ("\npaper_claims" if has_claims else "")
     return (f"# {PROJECT}\n\n{INTRO.format(date=date)}\n"
             "```{toctree}\n:maxdepth: 1\n:caption: Chapters\n\n" + toc + "\n```\n")
 
@@ -105,7 +104,7 @@ def stage(reports: Path, src: Path) -> list[Path]:
     extra.mkdir()
     if claims.exists():
         shutil.copy(claims, extra / "claims.html")
-    (src / "claims.md").write_text(claims_page(claims), encoding="utf-8")
+    (src / "paper_claims.md").write_text(claims_page(claims), encoding="utf-8")  # claims.html: chapter 7's own page
     (src / "index.md").write_text(index_page(chapters, True), encoding="utf-8")
     if offline_math.install_mathjax(src / "_static") is None:
         raise SystemExit("build_book.py: jupyter-server-mathjax is not installed (pip install -e '.[course]'); "
@@ -128,12 +127,15 @@ def build(reports: Path, out: Path | None = None, quiet: bool = False) -> Path:
     out = out or reports / "book"
     src = reports / ".book-src"
     chapters = stage(reports, src)
-    cmd = [sys.executable, "-m", "sphinx", "-b", "html", "-E", "-j", "1", str(src), str(out)]
-    if quiet:
-        cmd.insert(-2, "-q")
+    # Build inside the source folder (MyST-NB keeps its images beside the build folder), then move the site.
+    built = src / "_build" / "html"
+    cmd = [sys.executable, "-m", "sphinx", "-b", "html", "-E", "-q", str(src), str(built)]
     proc = subprocess.run(cmd, text=True, capture_output=quiet)
     if proc.returncode != 0:
         raise SystemExit(f"build_book.py: sphinx-build failed ({proc.returncode})\n{proc.stdout or ''}{proc.stderr or ''}")
+    if out.exists():
+        shutil.rmtree(out)
+    shutil.move(str(built), str(out))
     index = out / "index.html"
     print(f"Course website: {index} ({len(chapters)} chapters)")
     return index

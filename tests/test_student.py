@@ -124,7 +124,7 @@ def test_student_version_runs_until_each_exercise_asks_for_a_solution(student, c
     # (nbclient) runs it from notebooks/, and honours the raises-exception tag.
     env = dict(os.environ, OMP_NUM_THREADS="1", NAOMI_REPORTS_DIR=str(tmp_path))  # chapter 07 writes claims.html
     proc = subprocess.run([sys.executable, "-m", "nbconvert", "--to", "notebook", "--execute", str(tagged),
-                           "--output", str(executed), "--ExecutePreprocessor.timeout=900",
+                           "--output", str(executed), "--ExecutePreprocessor.timeout=300",
                            "--ExecutePreprocessor.kernel_name=python3", f"--ExecutePreprocessor.startup_timeout=300"],
                           cwd=NOTEBOOKS, env=env, capture_output=True, text=True, timeout=1800)
     assert proc.returncode == 0, proc.stderr[-3000:]
