@@ -28,6 +28,7 @@ class NAOMIConfig:
     gaussian: bool = False    # False: heads output the mean; True: mean and softplus std (stochastic data)
     min_std: float = 1e-3     # floor added to the softplus std in Gaussian mode
     decoder_base: str = "none"  # heads output positions ("none", the paper) or a correction to the line between the pivots ("linear", kit's extension)
+    backward_gap: bool = False  # kit's extension: the backward encoder also reads the steps to the next known step
 
     def __post_init__(self) -> None:
         if self.model not in MODEL_KINDS:

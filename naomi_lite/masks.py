@@ -146,6 +146,7 @@ _ROW_TICK = np.dtype([
     ("backward", np.int64),        # position whose backward state is recomputed (-1: none) ...
     ("backward_from", np.int64),   # ... from the state at position + 1 made at this tick (-1: the first pass)
     ("backward_known", np.int64),  # m_j of that position at that time: 1 if observed or imputed already
+    ("backward_gap", np.int64),    # steps from that position to the next known step at or after it (T - j past the last)
     ("impute", np.int64),          # t*, decoded at the end of the tick (-1: none)
     ("level", np.int64),           # log2 of the step size s
     ("pivot", np.int64),           # p
@@ -168,15 +169,18 @@ def row_program(order: list[ImputationStep], observed) -> np.ndarray:
         n_forward = s.pivot - f if s.pivot > f else 0  # forward reads f+1 .. pivot
         n_backward = v - s.context if s.context < v else 0  # backward recomputes v-1 down to the context
         for i in range(max(n_forward, n_backward, 1)):
-            tick = [-1, -1, -1, 0, -1, -1, -1, -1, -1, -1]
+            tick = [-1, -1, -1, 0, 0, -1, -1, -1, -1, -1, -1]
             if i < n_forward:
                 tick[0] = f + 1 + i
             if i < n_backward:
                 j = v - 1 - i
-                tick[1:4] = j, made.get(j + 1, -1), int(known[j])
+                q = j
+                while q < len(known) and not known[q]:
+                    q += 1
+                tick[1:5] = j, made.get(j + 1, -1), int(known[j]), q - j
                 made[j] = len(ticks)
             ticks.append(tick)
-        ticks[-1][4:] = s.t, s.step.bit_length() - 1, s.pivot, s.right, s.context, made.get(s.context, -1)  # decode t*
+        ticks[-1][5:] = s.t, s.step.bit_length() - 1, s.pivot, s.right, s.context, made.get(s.context, -1)  # decode t*
         known[s.t] = True
         f = max(f, s.pivot)
         v = max(min(v, s.context), s.t + 1)  # imputing t spoils the backward states at positions <= t
@@ -203,6 +207,7 @@ class Tick:
     backward_rows: object = None   # rows whose backward encoder recomputes one stale state ...
     backward_reads: object = None  # ... reading the value at that position ...
     backward_known: object = None  # ... with m = 1 if it is known, (n, 1) ...
+    backward_gaps: object = None   # ... and its steps to the next known step (the kit's backward_gap input), (n, 1) ...
     backward_from: StateSource | None = None  # ... from the state at position + 1
     impute_rows: object = None     # rows that decode their next step: t*, its level, the pivots p and q,
     impute_steps: object = None
@@ -254,6 +259,7 @@ class BatchPlan:
         for tick in plan.ticks:
             if tick.backward_known is not None:
                 tick.backward_known = tick.backward_known.to(dtype or torch.float32).unsqueeze(1)  # (n, 1)
+                tick.backward_gaps = tick.backward_gaps.to(dtype or torch.float32).unsqueeze(1)  # (n, 1)
         return plan
 
     def _map(self, fn) -> "BatchPlan":
@@ -294,6 +300,7 @@ def plan_batch(mask, highest: int) -> BatchPlan:
             position = row["backward"][acting]
             tick.backward_rows, tick.backward_reads = acting, acting * T + position
             tick.backward_known = row["backward_known"][acting]
+            tick.backward_gaps = row["backward_gap"][acting]
             tick.backward_from = _state_source(row["backward_from"][acting], acting * (T + 1) + position + 1,
                                                rank[:, acting], first_here)
             rank[k, acting] = np.arange(acting.size)

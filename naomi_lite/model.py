@@ -82,15 +82,31 @@ def forward_encoder(dim: int, hidden: int, layers: int) -> GRUStack:
     return GRUStack(dim, hidden, layers)
 
 
-def backward_encoder(dim: int, hidden: int, layers: int) -> GRUStack:
-    """f_b of Eqn 2 (second line): reads I_t = [x_t * m_t, m_t], 2D values, right to left."""
-    return GRUStack(2 * dim, hidden, layers)
+def backward_encoder(dim: int, hidden: int, layers: int, gap: bool = False) -> GRUStack:
+    """f_b of Eqn 2 (second line): reads I_t = [x_t * m_t, m_t], 2D values, right to left
+    (2D + 1 with the kit's ``gap`` input, the steps to the next known step)."""
+    return GRUStack(2 * dim + int(gap), hidden, layers)
 
 
-def backward_input(x: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
-    """I = [X*M, M]: zero the unobserved values and append the mask, (B, T, D) -> (B, T, 2D)."""
+def steps_to_next_known(mask: torch.Tensor) -> torch.Tensor:
+    """(B, T) bool -> (B, T) long: 0 at a known step, else how many steps ahead the next known one is
+    (T - t past the last one). The kit's ``backward_gap`` input, so that the backward encoder need not
+    count the missing steps itself to turn two observations into a velocity."""
+    B, T = mask.shape
+    t = torch.arange(T, device=mask.device).expand(B, T)  # (B, T)
+    at = torch.where(mask, t, torch.full_like(t, T))  # (B, T) the position where known, else T
+    next_known = at.flip(1).cummin(dim=1).values.flip(1)  # (B, T) the first known position >= t
+    return next_known - t
+
+
+def backward_input(x: torch.Tensor, mask: torch.Tensor, gap: bool = False) -> torch.Tensor:
+    """I = [X*M, M]: zero the unobserved values and append the mask, (B, T, D) -> (B, T, 2D).
+    With ``gap`` (kit's extension), also the steps to the next known step divided by T, (B, T, 2D + 1)."""
     m = mask.to(x.dtype).unsqueeze(-1).expand_as(x)  # (B, T, D)
-    return torch.cat([x * m, m], dim=-1)  # (B, T, 2D)
+    parts = [x * m, m]
+    if gap:
+        parts.append((steps_to_next_known(mask.bool()).to(x.dtype) / x.shape[1]).unsqueeze(-1))  # (B, T, 1)
+    return torch.cat(parts, dim=-1)  # (B, T, 2D [+ 1])
 
 
 def forward_states(encoder: GRUStack, x: torch.Tensor) -> torch.Tensor:
@@ -101,10 +117,10 @@ def forward_states(encoder: GRUStack, x: torch.Tensor) -> torch.Tensor:
     return torch.cat([start, states], dim=1)  # (B, T+1, L, H)
 
 
-def backward_states(encoder: GRUStack, x: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+def backward_states(encoder: GRUStack, x: torch.Tensor, mask: torch.Tensor, gap: bool = False) -> torch.Tensor:
     """h^b over I = [X*M, M] from the end -> (B, T+1, L, H): entry c has read steps T-1 down to c;
     entry T is the zero state of the virtual step past the end (trailing gaps)."""
-    inp = backward_input(x, mask).flip(1)  # (B, T, 2D), time reversed
+    inp = backward_input(x, mask, gap).flip(1)  # (B, T, 2D [+ 1]), time reversed
     states = encoder.run(inp).flip(1)  # (B, T, L, H)
     end = states.new_zeros(states.shape[0], 1, *states.shape[2:])  # (B, 1, L, H)
     return torch.cat([states, end], dim=1)  # (B, T+1, L, H)
@@ -309,7 +325,7 @@ class NAOMI(Imputer):
         super().__init__(config)
         c = config
         self.fwd = forward_encoder(c.dim, c.hidden, c.layers)
-        self.bwd = backward_encoder(c.dim, c.hidden, c.layers)
+        self.bwd = backward_encoder(c.dim, c.hidden, c.layers, c.backward_gap)
         self.decoder = MultiresolutionDecoder(c.hidden, c.dim, c.levels, c.decoder_hidden, c.gaussian,
                                               c.min_std, c.decoder_base)
 
@@ -330,7 +346,8 @@ class NAOMI(Imputer):
         B, T, D = x.shape
         plan = plan_batch(mask.cpu().numpy(), self.config.highest).to(x.device)
         X = torch.where(mask.unsqueeze(-1), x, torch.zeros_like(x)).reshape(B * T, D)  # (B*T, D) known values, 0 elsewhere
-        h_b0 = backward_states(self.bwd, X.view(B, T, D), mask).flatten(0, 1)  # (B*(T+1), L, H) the first pass of h^b
+        gap = self.config.backward_gap
+        h_b0 = backward_states(self.bwd, X.view(B, T, D), mask, gap).flatten(0, 1)  # (B*(T+1), L, H) the first pass of h^b
         first_pass = h_b0[plan.first_pass_reads].split(plan.first_pass_counts)  # per tick: its reads of that pass
         h_f = self.fwd.zero_state(B, x)  # (B, L, H) each row's forward state, after its pivot
         h_b: list = []  # h_b[k]: the backward states recomputed at tick k, (n_k, L, H)
@@ -342,7 +359,8 @@ class NAOMI(Imputer):
             if tick.backward_rows is not None:  # line 11: h^b recomputes a stale state from its right neighbour
                 prev = _gather_states(tick.backward_from, first_pass[k], h_b)  # (n, L, H) state at position + 1
                 m = tick.backward_known  # (n, 1) m_j: is step j known now?
-                h_b[k] = self.bwd.step(torch.cat([X[tick.backward_reads] * m, m.expand(-1, D)], dim=-1), prev)
+                inp = [X[tick.backward_reads] * m, m.expand(-1, D)] + ([tick.backward_gaps / T] if gap else [])
+                h_b[k] = self.bwd.step(torch.cat(inp, dim=-1), prev)
             if tick.impute_rows is not None:  # line 10: decode x_{t*} from h^f_p and h^b_{p+2s} (Eqn 4)
                 rows, t = tick.impute_rows, tick.impute_steps
                 h_context = _gather_states(tick.context_from, first_pass[k], h_b)[:, -1]  # (n, H) h^b at p + 2s
@@ -377,7 +395,7 @@ class NAOMI(Imputer):
         """
         B, T, D = x.shape
         hf = forward_states(self.fwd, x)[:, :, -1]  # (B, T+1, H): index p+1 = state after p
-        hb = backward_states(self.bwd, x, mask)[:, :, -1]  # (B, T+1, H): index c = state at c
+        hb = backward_states(self.bwd, x, mask, self.config.backward_gap)[:, :, -1]  # (B, T+1, H): index c = state at c
         losses = []
         for level in range(self.config.levels):
             s = 2**level
@@ -421,7 +439,7 @@ def literal_algorithm_1(model: NAOMI, x: torch.Tensor, mask: torch.Tensor) -> to
     while not M.all():  # line 6: repeat until every step is known
         step = imputation_order(M[0].cpu().numpy(), model.config.highest)[0]  # lines 7-9: leftmost gap's pivots, s, t*
         h_f = forward_states(model.fwd, X)[:, step.pivot + 1, -1]  # (1, H) h^f after the left pivot p
-        h_b = backward_states(model.bwd, X, M)[:, step.context, -1]  # (1, H) h^b at the context p + 2s
+        h_b = backward_states(model.bwd, X, M, model.config.backward_gap)[:, step.context, -1]  # (1, H) h^b at p + 2s
         base = None
         if model.decoder.base != "none":  # the kit's extension: the line from x_p to x_q
             t, p, q = (torch.tensor([v], device=x.device) for v in (step.t, step.pivot, step.right))
@@ -444,9 +462,11 @@ def per_step_teacher_forced_loss(model: NAOMI, x: torch.Tensor, mask: torch.Tens
         hf.append(h[:, -1])
     h = model.bwd.zero_state(B, x)
     hb = [h[:, -1]] * (T + 1)  # hb[c]: top-layer backward state after reading T-1 down to c; hb[T] = zero
+    gaps = steps_to_next_known(mask.bool()).to(x.dtype) / T  # (B, T) the kit's backward_gap input
     for t in range(T - 1, -1, -1):
         mt = m[:, t : t + 1]  # (B, 1)
-        h = model.bwd.step(torch.cat([x[:, t] * mt, mt.expand(-1, D)], dim=-1), h)  # (B, L, H)
+        inp = [x[:, t] * mt, mt.expand(-1, D)] + ([gaps[:, t : t + 1]] if model.config.backward_gap else [])
+        h = model.bwd.step(torch.cat(inp, dim=-1), h)  # (B, L, H)
         hb[t] = h[:, -1]
     losses = []
     for level in range(model.config.levels):

@@ -77,6 +77,7 @@ class TrainConfig:
                                      "SingleRes and the RNN have one head, step 1)")
     decoder_base: str = _opt("none", "none: heads output positions (paper); linear: a correction to the line "
                                      "between the pivots (kit's extension)")
+    backward_gap: bool = _opt(False, "the backward encoder also reads the steps to the next known step (kit's extension)")
     min_std: float = _opt(1e-3, "floor of the Gaussian decoder's std (court)")
     n_train: int = _opt(4000, "training sequences (paper: 4000)")
     n_val: int = _opt(500, "validation sequences, for best-checkpoint selection")
@@ -144,7 +145,8 @@ class TrainConfig:
         task = TASKS[self.task]
         return NAOMIConfig(model=self.model, dim=task["dim"], hidden=self.hidden, layers=self.layers,
                            decoder_hidden=self.decoder_hidden, highest=self.highest,
-                           gaussian=task["gaussian"], min_std=self.min_std, decoder_base=self.decoder_base)
+                           gaussian=task["gaussian"], min_std=self.min_std, decoder_base=self.decoder_base,
+                           backward_gap=self.backward_gap)
 
 
 
@@ -331,7 +333,7 @@ def main(argv=None) -> int:
                 parser.error("--relative-heads: the --init-from model has pivot-relative heads already")
             init = with_relative_heads(init)
         # the checkpoint's shape wins: record it in the run's config, so meta never claims another shape
-        shape = {k: getattr(init.config, k) for k in ("hidden", "layers", "decoder_hidden", "highest", "decoder_base", "min_std")}
+        shape = {k: getattr(init.config, k) for k in ("hidden", "layers", "decoder_hidden", "highest", "decoder_base", "min_std", "backward_gap")}
         cfg = dataclasses.replace(cfg, **shape)
         task = TASKS[cfg.task]
         if (init.config.dim, init.config.gaussian) != (task["dim"], task["gaussian"]):

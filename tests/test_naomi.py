@@ -26,12 +26,12 @@ def random_masks(B, T, seed=0):
     return torch.as_tensor(mask)
 
 
-@pytest.mark.parametrize("base", ["none", "linear"])
+@pytest.mark.parametrize("base, gap", [("none", False), ("linear", False), ("linear", True)])
 @pytest.mark.parametrize("highest", [1, 4, 64])
-def test_batched_loop_equals_literal_algorithm_1(highest, base):
+def test_batched_loop_equals_literal_algorithm_1(highest, base, gap):
     """The fast batched loop equals the literal Algorithm 1, run one row at a time, on masks that
     differ per row (leading and trailing gaps included), with NaN marking the missing input."""
-    model = small(highest=highest, decoder_base=base)
+    model = small(highest=highest, decoder_base=base, backward_gap=gap)
     if base == "linear":  # the corrections start at zero: move them, so that the heads matter
         with torch.no_grad():
             for p in model.decoder.parameters():
@@ -140,9 +140,9 @@ def test_gaussian_sampling_is_seeded_and_differs_from_the_mean():
     np.testing.assert_array_equal(a[mask], x[mask])
 
 
-@pytest.mark.parametrize("base", ["none", "linear"])
-def test_vectorized_teacher_forced_loss_equals_per_step_loop(base):
-    model = small(highest=8, decoder_base=base)
+@pytest.mark.parametrize("base, gap", [("none", False), ("linear", False), ("none", True)])
+def test_vectorized_teacher_forced_loss_equals_per_step_loop(base, gap):
+    model = small(highest=8, decoder_base=base, backward_gap=gap)
     if base == "linear":
         with torch.no_grad():
             for p in model.decoder.parameters():

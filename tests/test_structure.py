@@ -124,3 +124,10 @@ def test_relative_heads_flag_needs_init_from(tmp_path):
     with pytest.raises(SystemExit) as exit_info:
         main(["--relative-heads", "--out", str(tmp_path / "m.pt")])
     assert exit_info.value.code == 2
+
+
+def test_steps_to_next_known_by_hand():
+    from naomi_lite.model import steps_to_next_known
+
+    mask = torch.tensor([[True, False, False, True, False]])
+    assert steps_to_next_known(mask).tolist() == [[0, 2, 1, 0, 1]]  # the last: T - t past the last known step
