@@ -96,7 +96,8 @@ def main(argv=None) -> int:
           f"|refl-truth| {abs(ev.billiards_summary(linear, x, mask)['reflection_distance']['mean'] - truth['reflection_distance']['mean']):.3f}, "
           f"step change x truth {ev.billiards_summary(linear, x, mask)['step_change']['mean'] / truth['step_change']['mean']:.1f})")
     if args.json:
-        write_json(args.json, {"info": info, "options": options(args), "linear": lin, "rows": out})
+        opts = {k: ([str(p) for p in v] if k == "checkpoints" else v) for k, v in options(args).items()}
+        write_json(args.json, {"info": info, "options": opts, "linear": lin, "rows": out})
     return 0
 
 
