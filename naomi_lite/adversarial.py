@@ -30,7 +30,7 @@ from torch import nn
 from tqdm.auto import tqdm
 
 from .history import History
-from .masks import paper_mask
+from .masks import COURT_MISSING, paper_mask
 from .model import Imputer, imputed_loss
 from .runtime import get_device, set_seed
 
@@ -51,7 +51,7 @@ class AdversarialConfig:
     fool_limit: float = 0.6     # skip the generator update when D already rates imputed steps above this
     nll_weight: float = 0.0     # optional NLL of the truth (on the imputed steps) added to the generator loss
     clip: float = 1.0           # gradient-norm clipping for both networks
-    missing: tuple = (40, 49)   # paper masks for the court data (§4.2): 40-49 of 50 steps missing
+    missing: tuple = COURT_MISSING  # paper masks for the court data (§4.2): 40-49 of 50 steps missing
     seed: int = 0
     device: str = "auto"
     progress: bool = True       # tqdm progress bars

@@ -13,15 +13,15 @@ from __future__ import annotations
 
 import numpy as np
 
-from .masks import paper_mask
+from .masks import BILLIARDS_MISSING, COURT_MISSING, paper_mask
 
 TEST_SEED = 2019  # fresh sequences and masks for evaluation; training never sees this seed
 
 # Per task: values per step, steps, the paper's missing-steps range, and whether the data are
 # stochastic (then the decoder is Gaussian and the losses are negative log-likelihoods).
 TASKS = {
-    "billiards": dict(dim=2, T=200, missing=(180, 195), gaussian=False),  # paper §4.1
-    "court": dict(dim=10, T=50, missing=(40, 49), gaussian=True),  # paper §4.2 (synthetic stand-in)
+    "billiards": dict(dim=2, T=200, missing=BILLIARDS_MISSING, gaussian=False),  # paper §4.1
+    "court": dict(dim=10, T=50, missing=COURT_MISSING, gaussian=True),  # paper §4.2 (synthetic stand-in)
 }
 
 

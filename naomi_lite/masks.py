@@ -369,7 +369,11 @@ def _random_subset(rng: np.random.Generator, n: int, T: int, k: np.ndarray) -> n
     return ranks < k[:, None]
 
 
-def paper_mask(n: int, T: int = 200, missing: tuple[int, int] = (180, 195), seed: int = 0) -> np.ndarray:
+BILLIARDS_MISSING = (180, 195)  # paper §4.1: 180-195 of 200 steps missing (the one definition; data.TASKS uses it)
+COURT_MISSING = (40, 49)  # paper §4.2: 40-49 of 50 steps missing
+
+
+def paper_mask(n: int, T: int = 200, missing: tuple[int, int] = BILLIARDS_MISSING, seed: int = 0) -> np.ndarray:
     """The paper's masks (§4.1): step 0 observed, k of the other T - 1 steps missing.
 
     Rule, per sequence: draw k uniformly from {missing[0], ..., missing[1]} (inclusive),
