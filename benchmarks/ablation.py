@@ -92,9 +92,10 @@ def main(argv=None) -> int:
     print()
     print_table(["checkpoint", "heads/hidden/highest", "min", "epochs", "val L2", "test L2", "/Linear", "SE/Linear",
                  "step chg x truth", "|sin-truth|", "|refl-truth|", "midpoint res.", "gap 0 /Linear"], rows)
-    print(f"\n(Linear: |sin-truth| {abs(ev.billiards_summary(linear, x, mask)['sinuosity']['mean'] - truth['sinuosity']['mean']):.1e}, "
-          f"|refl-truth| {abs(ev.billiards_summary(linear, x, mask)['reflection_distance']['mean'] - truth['reflection_distance']['mean']):.3f}, "
-          f"step change x truth {ev.billiards_summary(linear, x, mask)['step_change']['mean'] / truth['step_change']['mean']:.1f})")
+    lin_summary = ev.billiards_summary(linear, x, mask)
+    print(f"\n(Linear: |sin-truth| {abs(lin_summary['sinuosity']['mean'] - truth['sinuosity']['mean']):.1e}, "
+          f"|refl-truth| {abs(lin_summary['reflection_distance']['mean'] - truth['reflection_distance']['mean']):.3f}, "
+          f"step change x truth {lin_summary['step_change']['mean'] / truth['step_change']['mean']:.1f})")
     if args.json:
         opts = {k: ([str(p) for p in v] if k == "checkpoints" else v) for k, v in options(args).items()}
         write_json(args.json, {"info": info, "options": opts, "linear": lin, "rows": out})

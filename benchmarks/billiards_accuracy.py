@@ -186,14 +186,11 @@ def main(argv=None) -> int:
         if model is not None:
             methods[label] = (lambda model=model: impute_batched(model, x, mask, args.batch_size), (model, path))
 
-    preds = {}
-
-    def summary(pred):  # Figure 4's metrics, plus the original code's squared error; keeps pred for the diagnostics
-        preds[len(preds)] = pred
+    def summary(pred):  # Figure 4's metrics, plus the original code's squared error
         return {**billiards_summary(pred, x, mask), "squared_error": {"mean": float(squared_error(pred, x).mean())}}
 
-    results = run_methods(methods, summary, ("command", "minutes", "best_val_l2"))
-    preds = dict(zip(results, preds.values()))
+    preds = {}  # each method's imputations, for the diagnostics
+    results = run_methods(methods, summary, ("command", "minutes", "best_val_l2"), predictions=preds)
 
     truth = results["Ground truth"]["metrics"]
     print("\n== metrics: mean [5th, 95th percentile] over test sequences ==")

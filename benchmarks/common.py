@@ -134,13 +134,14 @@ def load_model(ckpt: str, kind: str, checkpoint_dir: Path | None, device: torch.
     return model, path
 
 
-def run_methods(methods: dict, summarize, meta_keys: tuple, skip_nonfinite: bool = False) -> dict:
+def run_methods(methods: dict, summarize, meta_keys: tuple, skip_nonfinite: bool = False,
+                predictions: dict | None = None) -> dict:
     """Time each method and summarize its output.
 
     ``methods`` maps a label to (impute(), (model, path) or None); the result maps the label to
     {"metrics": summarize(pred), "impute_seconds": ..., and for a model its "checkpoint" record with
     the ``meta_keys`` of its meta}. ``skip_nonfinite`` leaves out (with a warning) a method that
-    returned NaN or inf.
+    returned NaN or inf. ``predictions``, if given, receives each kept method's output by label.
     """
     results = {}
     for label, (impute, loaded) in methods.items():
@@ -151,6 +152,8 @@ def run_methods(methods: dict, summarize, meta_keys: tuple, skip_nonfinite: bool
             print(f"warning: {label} produced NaN or inf; skipped")
             continue
         results[label] = {"metrics": summarize(pred), "impute_seconds": seconds}
+        if predictions is not None:
+            predictions[label] = pred
         if loaded is not None:
             model, path = loaded
             meta = getattr(model, "meta", {})

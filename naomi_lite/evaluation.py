@@ -24,7 +24,7 @@ import numpy as np
 import torch
 
 from . import court_metrics, metrics
-from .masks import paper_mask
+from .masks import imputation_order, paper_mask
 
 BILLIARDS_METRICS = ("l2_missing", "sinuosity", "step_change", "reflection_distance")
 COURT_METRICS = ("trajectory_length", "out_of_bound_rate", "step_change", "path_difference", "player_distance")
@@ -239,8 +239,6 @@ def one_step_error_by_level(model, x: np.ndarray, mask: np.ndarray, batch_size: 
     (mean L2, count)}. NAOMI decodes in inference's order (``run(teacher_forcing=True)``), so each
     level is scored on exactly the steps inference asks it for, without inherited mistakes.
     Taught in ``05_pretraining.ipynb``."""
-    from .masks import imputation_order
-
     errors: dict[int, list] = {}
     for i in range(0, len(x), batch_size):
         xb = torch.as_tensor(np.asarray(x[i : i + batch_size], dtype=np.float32), device=model.device)
@@ -258,8 +256,6 @@ def midpoint_residual(pred, mask, highest: int) -> float:
     ||x_t - (x_{t-1} + x_{t+1}) / 2|| over the steps NAOMI decodes with s = 1 between two known
     neighbours (p = t - 1, q = t + 1). A billiard ball between bounces gives ~0; a jagged path
     does not. Taught in ``05_pretraining.ipynb``."""
-    from .masks import imputation_order
-
     p = np.asarray(pred)
     res = [np.linalg.norm(p[b, s.t] - (p[b, s.t - 1] + p[b, s.t + 1]) / 2)
            for b, row in enumerate(np.asarray(mask, dtype=bool))

@@ -23,6 +23,7 @@ and ``05_pretraining.ipynb`` (section 5).
 """
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass
 
 import numpy as np
@@ -560,7 +561,6 @@ def with_relative_heads(model: Imputer) -> Imputer:
     the encoders and the heads' hidden layers are kept, the heads' output layers start at zero, so
     the copy first imputes exactly like linear interpolation and then learns corrections on top of
     features the model already has (``train --init-from ... --relative-heads``). Taught in ``05_pretraining.ipynb``."""
-    import copy
 
     config = copy.deepcopy(model.config)
     config.decoder_base = "linear"

@@ -45,7 +45,7 @@ import numpy as np
 import torch
 from tqdm.auto import tqdm
 
-from .config import DECODER_BASES, MODEL_KINDS, NAOMIConfig
+from .config import MODEL_KINDS, NAOMIConfig
 from .data import TASKS, task_data
 from .evaluation import evaluate_l2
 from .history import History
@@ -118,8 +118,7 @@ class TrainConfig:
                 raise ValueError(f"{name} must be positive, got {getattr(self, name)!r}")
         if not float(self.max_minutes) >= 0:  # also refuses NaN
             raise ValueError(f"max_minutes must be >= 0 (0 = no limit), got {self.max_minutes!r}")
-        for name, allowed in (("fr_loss", FR_LOSSES), ("tf_loss", TF_LOSSES), ("mask", TRAIN_MASKS),
-                              ("decoder_base", DECODER_BASES)):
+        for name, allowed in (("fr_loss", FR_LOSSES), ("tf_loss", TF_LOSSES), ("mask", TRAIN_MASKS)):
             if getattr(self, name) not in allowed:
                 raise ValueError(f"{name} must be one of {allowed}, got {getattr(self, name)!r}")
         if self.tf_loss == "inference" and self.model != "naomi":
@@ -128,7 +127,7 @@ class TrainConfig:
             raise ValueError(f"crop must be 0 (whole sequences) or 2..{TASKS[self.task]['T']} steps, got {self.crop!r}")
         self.missing = tuple(self.missing) or TASKS[self.task]["missing"]
         paper_mask(1, TASKS[self.task]["T"], self.missing)  # a bad range raises here, naming "missing"
-        self.model_config()  # the model's shape: checked by NAOMIConfig
+        self.model_config()  # the model's shape (hidden, highest, decoder_base, ...): checked by NAOMIConfig
         get_device(self.device)  # an unknown or absent device fails now, not after loading data
 
     def masks(self, n: int, T: int, seed: int) -> np.ndarray:
