@@ -1,6 +1,6 @@
 """The three places that say how to install the kit must agree.
 
-* ``pyproject.toml``: ``[project].dependencies`` plus the ``dev`` and ``course`` extras (pip, ``make``);
+* ``pyproject.toml``: ``[project].dependencies`` plus the ``dev``, ``course`` and ``peers`` extras (pip, ``make``);
 * ``environment.yml``: the conda dependencies (conda-forge only) plus its ``pip:`` section;
 * ``Makefile``: pins the CPU build ``torch==2.13.0``; ``.ci/run`` runs ``make test``.
 """
@@ -21,7 +21,7 @@ TORCH_PIN = "2.13.0"
 CONDA_TO_PIP = {"pytorch": "torch"}
 # conda entries that are not packages of the kit (pytorch-cpu: conda-forge's metapackage for the CPU build)
 NOT_KIT_PACKAGES = {"python", "pip", "pytorch-cpu"}
-EXTRAS_IN_ENVIRONMENT = ("dev", "course")  # pyproject extras that environment.yml installs too
+EXTRAS_IN_ENVIRONMENT = ("dev", "course", "peers")  # pyproject extras that environment.yml installs too
 
 
 def split_requirement(spec: str) -> tuple[str, str]:

@@ -1,0 +1,270 @@
+"""NAOMI among today's imputers: an equal-budget comparison with PyPOTS's SAITS, BRITS, CSDI and ImputeFormer.
+
+Every method trains on the kit's billiards data (``task_data("billiards", 4000, 500, seed=0)``),
+is selected on the same 500 validation sequences and masks as NAOMI, and is scored on the
+benchmark test set (``billiards_test_set``: 1000 fresh sequences, seed 2019, paper masks with
+180-195 of 200 steps missing) by the paper's four metrics (Figure 4), the original code's squared
+error, and its impute throughput. Needs the ``peers`` extra: ``pip install -e '.[peers]'``.
+
+Budgets: NAOMI and SingleRes train with the classroom recipe (README, chapter 05) for
+``--minutes`` of wall-clock time (``--max-minutes``, validation included); each peer trains for
+``--minutes`` of training time (``naomi_lite.peers.train_peer``: validation excluded, since
+CSDI's alone takes minutes). The shipped NAOMI and SingleRes (hours of training) are shown too.
+
+Each peer is trained twice: on PyPOTS's default training masks (``fit()``'s own) and on
+test-like masks (the paper's, drawn fresh every epoch). See ``naomi_lite/peers.py``.
+
+Usage::
+
+    python benchmarks/peers.py all --minutes 20        # everything, one method after another (about 4 h)
+    python benchmarks/peers.py train saits --masks test-like --minutes 20 --threads 1
+    python benchmarks/peers.py train naomi --minutes 20 --threads 1      # the classroom recipe
+    python benchmarks/peers.py compare --json reports/peers.json          # score what is there
+    python benchmarks/peers.py compare --n 100                            # quick check
+
+Trained files go to ``--checkpoint-dir`` (default ``runs/peers``): ``billiards-{peer}-{masks}.pt``
+for the peers, ``billiards-{naomi,singleres}-classroom.pt`` for the kit's models. ``compare``
+falls back to the shipped files (``naomi_lite/checkpoints``, ``naomi_lite/checkpoints/peers``)
+for any that is not there.
+"""
+from __future__ import annotations
+
+import argparse
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+from common import (device_from_args, options, print_header, print_table, run_methods,  # same folder
+                    write_json)
+import naomi_lite
+from naomi_lite import peers as pp
+from naomi_lite.baselines import linear_interpolate
+from naomi_lite.data import TEST_SEED, billiards_test_set
+from naomi_lite.evaluation import billiards_summary, impute_batched
+from naomi_lite.metrics import squared_error
+from naomi_lite.paths import CHECKPOINT_DIR, OutputError, check_output
+
+ROOT = Path(__file__).resolve().parent.parent
+PEER_DIR = CHECKPOINT_DIR / "peers"  # the shipped peer weights (test-like masks, classroom budget)
+KIT_MODELS = ("naomi", "singleres")
+
+
+def classroom_command(model: str, minutes: float, out: Path, threads: int) -> list[str]:
+    """The classroom recipe (README, chapter 05) for NAOMI, and the same recipe for SingleRes (one
+    head, step 1: ``--highest`` is NAOMI's only)."""
+    cmd = [sys.executable, "-m", "naomi_lite.train", "--task", "billiards", "--model", model, "--decoder-base", "linear",
+           "--hidden", "64", "--decoder-hidden", "64", "--crop", "50", "--tf-epochs", "2", "--fr-epochs", "1000",
+           "--fr-lr", "1e-3", "--fr-loss", "distance", "--max-minutes", f"{minutes:g}", "--no-progress",
+           "--out", str(out), "--force"]
+    if model == "naomi":
+        cmd[cmd.index("--crop"):cmd.index("--crop")] = ["--highest", "16"]
+    if threads:
+        cmd += ["--threads", str(threads)]
+    return cmd
+
+
+def peer_file(folder: Path, method: str, masks: str) -> Path:
+    return folder / f"billiards-{method}-{masks}.pt"
+
+
+# ---------------------------------------------------------------------------
+# train
+# ---------------------------------------------------------------------------
+
+def train(args) -> int:
+    folder = args.checkpoint_dir
+    if args.method in KIT_MODELS:
+        out = folder / f"billiards-{args.method}-classroom.pt"
+        try:
+            check_output(out, force=args.force)
+        except OutputError as err:
+            print(f"error: {err}", file=sys.stderr)
+            return 2
+        cmd = classroom_command(args.method, args.minutes, out, args.threads)
+        print("$", " ".join(cmd[1:]), flush=True)
+        return subprocess.run(cmd, cwd=ROOT).returncode
+    out = peer_file(folder, args.method, args.masks)
+    try:
+        check_output(out, force=args.force)
+        cfg = pp.PeerConfig(method=args.method, masks=args.masks, minutes=args.minutes, batch_size=args.batch_size,
+                            device=args.device)
+    except (OutputError, ValueError) as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    except pp.PeersUnavailable as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    try:
+        peer, history = pp.train_peer(cfg, log=lambda s: print(s, flush=True))
+    except pp.PeersUnavailable as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    peer.meta["history"] = history
+    peer.meta["command"] = "python benchmarks/peers.py " + " ".join(sys.argv[1:])
+    pp.save_peer(peer, out)
+    print(f"wrote {out} (validation L2 {peer.meta['val_l2']:.4f}, {peer.meta['minutes']:.1f} min of training, "
+          f"{peer.meta['epochs']} epochs, {peer.meta['steps']} steps)")
+    return 0
+
+
+# ---------------------------------------------------------------------------
+# compare
+# ---------------------------------------------------------------------------
+
+def _find(name: str, folder: Path, shipped: Path) -> Path | None:
+    for base in (folder, shipped):
+        if (base / name).is_file():
+            return base / name
+    return None
+
+
+def compare(args) -> int:
+    device = device_from_args(args)
+    if device is None:
+        return 2
+    info = print_header("NAOMI among today's imputers (PyPOTS) on the billiards test set", device)
+    print(f"pypots       {pp.pypots_version() or 'not installed: ' + pp.INSTALL_HINT}")
+    x, mask = billiards_test_set(n=args.n)  # (N, 200, 2), (N, 200)
+    missing = (~mask).sum(1)
+    print(f"test set     {args.n} sequences x {x.shape[1]} steps, seed {TEST_SEED}, paper masks "
+          f"({missing.min()}-{missing.max()} missing per sequence)")
+
+    methods = {"Ground truth": (lambda: x, None), "Linear": (lambda: linear_interpolate(x, mask), None)}
+    records = {}  # label -> how it was trained
+    for label, name in (("NAOMI (shipped)", "billiards-naomi.pt"), ("SingleRes (shipped)", "billiards-singleres.pt"),
+                        ("NAOMI (classroom)", "billiards-naomi-classroom.pt"),
+                        ("SingleRes (classroom)", "billiards-singleres-classroom.pt")):
+        path = _find(name, args.checkpoint_dir, CHECKPOINT_DIR)
+        if path is None:
+            print(f"{label}: {name} not found — skipped (python benchmarks/peers.py train "
+                  f"{label.split()[0].lower()} --minutes 20)")
+            continue
+        model = naomi_lite.load(path, device)
+        methods[label] = (lambda model=model: impute_batched(model, x, mask, args.batch_size), None)
+        records[label] = dict(path=str(path), minutes=model.meta.get("minutes"), masks="paper (test-like)",
+                              best_val_l2=model.meta.get("best_val_l2"))
+    for method in pp.PEERS:
+        for masks in pp.MASKS:
+            label = f"{pp.PEER_LABELS[method]} ({masks} masks)"
+            path = _find(peer_file(Path(), method, masks).name, args.checkpoint_dir, PEER_DIR)
+            if path is None:
+                print(f"{label}: not found — skipped (python benchmarks/peers.py train {method} --masks {masks})")
+                continue
+            try:
+                peer = pp.load_peer(path, device)
+            except pp.PeersUnavailable as err:
+                print(f"error: {err}", file=sys.stderr)
+                return 2
+            n_samples = args.csdi_samples if method == "csdi" else 1
+            methods[label] = (lambda peer=peer, k=n_samples: peer.impute(x, mask, n_samples=k), None)
+            records[label] = dict(path=str(path), minutes=peer.meta.get("minutes"), masks=masks,
+                                  best_val_l2=peer.meta.get("val_l2"), epochs=peer.meta.get("epochs"),
+                                  steps=peer.meta.get("steps"), samples_averaged=n_samples)
+
+    def summary(pred):
+        return {**billiards_summary(pred, x, mask), "squared_error": {"mean": float(squared_error(pred, x).mean())}}
+
+    results = run_methods(methods, summary, ())
+    for label, rec in records.items():
+        if label in results:
+            results[label]["training"] = rec
+    truth = results["Ground truth"]["metrics"]
+    linear = results["Linear"]["metrics"]
+    print("\n== the four paper metrics (Figure 4) and the original code's squared error; mean over test sequences ==")
+    print("(sinuosity, step change, reflection distance: |method - truth| of the means, smaller is more physical)")
+    rows = []
+    for label, r in results.items():
+        if label == "Ground truth":
+            continue
+        m = r["metrics"]
+        rec = records.get(label, {})
+        minutes = rec.get("minutes")
+        rows.append([label, f"{m['l2_missing']['mean']:.4f}", f"{m['l2_missing']['mean'] / linear['l2_missing']['mean']:.3f}",
+                     f"{m['squared_error']['mean'] / linear['squared_error']['mean']:.3f}",
+                     f"{abs(m['sinuosity']['mean'] - truth['sinuosity']['mean']):.2e}",
+                     f"{abs(m['step_change']['mean'] - truth['step_change']['mean']):.2e}",
+                     f"{abs(m['reflection_distance']['mean'] - truth['reflection_distance']['mean']):.2e}",
+                     "-" if minutes is None else f"{minutes:.1f}",
+                     f"{args.n / max(r['impute_seconds'], 1e-9):.0f}"])
+    print_table(["method", "L2", "L2 / Linear", "sq. err / Linear", "|sinuosity|", "|step change|", "|reflection|",
+                 "train min", "seq/s"], rows)
+    print(f"truth: sinuosity {truth['sinuosity']['mean']:.4f}, step change {truth['step_change']['mean']:.2e}, "
+          f"reflection distance {truth['reflection_distance']['mean']:.4f}")
+    if args.json:
+        write_json(args.json, {"info": info, "options": options(args), "pypots": pp.pypots_version(),
+                               "test_set": {"n": args.n, "seed": TEST_SEED}, "methods": results})
+        print(f"wrote {args.json}")
+    return 0
+
+
+# ---------------------------------------------------------------------------
+# all
+# ---------------------------------------------------------------------------
+
+def run_all(args) -> int:
+    jobs = [[m] for m in KIT_MODELS] + [[m, "--masks", k] for k in pp.MASKS for m in pp.PEERS]
+    print(f"training {len(jobs)} methods for {args.minutes:g} min each, one after another "
+          f"(about {len(jobs) * args.minutes * 1.2 / 60:.1f} h with validation), then comparing", flush=True)
+    for job in jobs:
+        cmd = [sys.executable, __file__, "train", *job, "--minutes", f"{args.minutes:g}", "--checkpoint-dir",
+               str(args.checkpoint_dir), "--threads", str(args.threads), "--device", args.device]
+        if args.force:
+            cmd.append("--force")
+        start = time.time()
+        rc = subprocess.run(cmd, cwd=ROOT).returncode
+        print(f"{' '.join(job)}: exit {rc} after {(time.time() - start) / 60:.1f} min", flush=True)
+        if rc != 0:
+            return rc
+    return compare(args)
+
+
+def parse_args(argv=None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
+                                formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    sub = p.add_subparsers(dest="command", required=True)
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--checkpoint-dir", type=Path, default=ROOT / "runs" / "peers",
+                        help="where trained files go (compare also looks in the shipped folders)")
+    common.add_argument("--device", default="auto", help="'auto' (CUDA if available, else CPU), 'cpu' or 'cuda'")
+    common.add_argument("--threads", type=int, default=0, help="torch CPU threads (0 = torch's default)")
+    t = sub.add_parser("train", parents=[common], help="train one method")
+    t.add_argument("method", choices=(*KIT_MODELS, *pp.PEERS))
+    t.add_argument("--masks", choices=pp.MASKS, default="test-like", help="peers' training masks")
+    t.add_argument("--minutes", type=float, default=20.0, help="the budget")
+    t.add_argument("--batch-size", type=int, default=32, help="peers' batch size (PyPOTS's default)")
+    t.add_argument("--force", action="store_true", help="replace an existing file")
+    c = sub.add_parser("compare", parents=[common], help="score every trained method on the test set")
+    a = sub.add_parser("all", parents=[common], help="train every method, then compare")
+    a.add_argument("--minutes", type=float, default=20.0, help="the budget of each method")
+    a.add_argument("--force", action="store_true", help="replace existing files")
+    for q in (c, a):
+        q.add_argument("--n", type=int, default=1000, help="test sequences (fresh seed 2019, paper masks)")
+        q.add_argument("--batch-size", type=int, default=256, help="sequences per impute call")
+        q.add_argument("--csdi-samples", type=int, default=1, help="CSDI samples averaged into its imputation")
+        q.add_argument("--json", type=Path, default=None, help="also write the results to this JSON file")
+    args = p.parse_args(argv)
+    for name in ("minutes",):
+        if hasattr(args, name) and not getattr(args, name) > 0:
+            p.error(f"--{name} must be positive")
+    for name in ("n", "batch_size", "csdi_samples"):
+        if hasattr(args, name) and getattr(args, name) < 1:
+            p.error(f"--{name.replace('_', '-')} must be at least 1")
+    if args.threads < 0:
+        p.error("--threads must be >= 0")
+    return args
+
+
+def main(argv=None) -> int:
+    args = parse_args(argv)
+    if args.threads:
+        import torch
+
+        torch.set_num_threads(args.threads)
+    return {"train": train, "compare": compare, "all": run_all}[args.command](args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,117 @@
+"""The PyPOTS peers (naomi_lite.peers, benchmarks/peers.py): conventions, a budgeted training run
+of each peer, safe checkpoints and clear errors. ``make test`` installs the ``peers`` extra; where
+PyPOTS is absent, the tests that need it skip and the rest check the one-line error."""
+import sys
+
+import numpy as np
+import pytest
+import torch
+
+from naomi_lite import peers as pp
+from naomi_lite.data import billiards_test_set
+
+HAVE_PYPOTS = pp.pypots_version() is not None
+needs_pypots = pytest.mark.skipif(not HAVE_PYPOTS, reason="PyPOTS is not installed (pip install -e '.[peers]')")
+
+TINY = {  # sizes that train in a second
+    "saits": dict(n_layers=1, d_model=8, n_heads=2, d_k=4, d_v=4, d_ffn=8),
+    "brits": dict(rnn_hidden_size=8),
+    "csdi": dict(n_layers=1, n_heads=2, n_channels=8, d_time_embedding=8, d_feature_embedding=4,
+                 d_diffusion_embedding=8, n_diffusion_steps=3),
+    "imputeformer": dict(n_layers=1, d_input_embed=4, d_learnable_embed=4, d_proj=2, d_ffn=8, n_temporal_heads=2),
+}
+
+
+def test_to_pypots_marks_missing_steps_with_nan_only():
+    x = np.arange(12, dtype=np.float32).reshape(1, 6, 2)
+    mask = np.array([[True, False, False, True, False, True]])
+    z = pp.to_pypots(x, mask)
+    assert np.isnan(z[0, ~mask[0]]).all()
+    np.testing.assert_array_equal(z[0, mask[0]], x[0, mask[0]])
+    assert not np.isnan(x).any(), "the input was changed"
+
+
+def test_config_refuses_bad_values_with_one_line():
+    with pytest.raises(ValueError, match="method must be one of"):
+        pp.PeerConfig(method="gpt")
+    with pytest.raises(ValueError, match="masks must be one of"):
+        pp.PeerConfig(masks="random")
+    with pytest.raises(ValueError, match="minutes must be positive"):
+        pp.PeerConfig(minutes=0)
+    with pytest.raises(ValueError, match="unknown saits setting"):
+        pp.PeerConfig(method="saits", hyper={"d_modle": 8})
+    assert pp.PeerConfig(method="brits", hyper={"rnn_hidden_size": 4}).hyper == {"rnn_hidden_size": 4}
+
+
+def test_missing_pypots_gives_the_install_command(monkeypatch):
+    monkeypatch.setitem(sys.modules, "pypots", None)  # import pypots now raises ImportError
+    assert pp.pypots_version() is None
+    with pytest.raises(pp.PeersUnavailable, match=r"pip install -e '\.\[peers\]'"):
+        pp.Peer("saits", 10, 2, TINY["saits"], [0, 0], [1, 1], device="cpu")
+
+
+@needs_pypots
+@pytest.mark.parametrize("method", pp.PEERS)
+@pytest.mark.parametrize("masks", pp.MASKS)
+def test_each_peer_trains_within_its_budget_and_imputes(method, masks, tmp_path):
+    torch.set_num_threads(1)
+    cfg = pp.PeerConfig(method=method, masks=masks, minutes=0.02, n_train=16, n_val=8, batch_size=8,
+                        hyper=TINY[method], device="cpu")
+    peer, history = pp.train_peer(cfg, log=lambda s: None)
+    assert history[0]["epoch"] == 0 and len(history) >= 2
+    assert peer.meta["minutes"] <= 0.02 + 0.05  # stops inside an epoch once the budget is spent
+    assert peer.meta["val_l2"] == min(h["val_l2"] for h in history)
+    x, mask = billiards_test_set(n=4)
+    pred = peer.impute(x, mask)
+    assert pred.shape == x.shape and np.isfinite(pred).all()
+    np.testing.assert_array_equal(pred[mask], x[mask])  # observed steps kept exactly
+    path = pp.save_peer(peer, tmp_path / f"{method}.pt", half=False)
+    again = pp.load_peer(path, device="cpu")
+    if method == "csdi":  # sampling: the same seed gives the same samples
+        np.testing.assert_allclose(again.samples(x, mask, 2, seed=3), peer.samples(x, mask, 2, seed=3), atol=1e-5)
+    else:
+        np.testing.assert_allclose(again.impute(x, mask), pred, atol=1e-5)
+    assert again.meta["config"]["method"] == method
+
+
+@needs_pypots
+def test_samples_are_csdi_only_and_keep_observed_steps():
+    x, mask = billiards_test_set(n=3)
+    saits = pp.Peer("saits", 200, 2, TINY["saits"], [0, 0], [1, 1], device="cpu")
+    with pytest.raises(ValueError, match="deterministic"):
+        saits.samples(x, mask, 2)
+    csdi = pp.Peer("csdi", 200, 2, TINY["csdi"], [0, 0], [1, 1], device="cpu")
+    s = csdi.samples(x, mask, 3)
+    assert s.shape == (3, 3, 200, 2)
+    np.testing.assert_array_equal(s[:, 1][mask], x[mask])
+    assert not np.allclose(s[:, 0], s[:, 1]), "samples should differ"
+
+
+@needs_pypots
+def test_bad_input_is_refused_with_one_line():
+    peer = pp.Peer("saits", 200, 2, TINY["saits"], [0, 0], [1, 1], device="cpu")
+    x, mask = billiards_test_set(n=2)
+    with pytest.raises(ValueError, match=r"shape \(N, 200, 2\)"):
+        peer.impute(x[:, :50], mask[:, :50])
+    bad = x.copy()
+    bad[mask] = np.nan
+    with pytest.raises(ValueError, match="NaN or inf at an observed step"):
+        peer.impute(bad, mask)
+
+
+@needs_pypots
+def test_peer_checkpoints_are_weights_only(tmp_path):
+    evil = tmp_path / "evil.pt"
+    torch.save({"kit": "naomi_lite", "kind": "pypots-peer", "x": np.dtype("float32")}, evil)
+    with pytest.raises(pp.PeerCheckpointError, match="other than tensors"):
+        pp.load_peer(evil)
+    junk = tmp_path / "junk.pt"
+    junk.write_bytes(b"not a checkpoint")
+    with pytest.raises(pp.PeerCheckpointError, match="not a readable checkpoint"):
+        pp.load_peer(junk)
+    other = tmp_path / "other.pt"
+    torch.save({"state_dict": {}}, other)
+    with pytest.raises(pp.PeerCheckpointError, match="not a naomi_lite peer checkpoint"):
+        pp.load_peer(other)
+    with pytest.raises(FileNotFoundError, match="no peer checkpoint"):
+        pp.load_peer(tmp_path / "absent.pt")
