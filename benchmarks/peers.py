@@ -46,6 +46,7 @@ from naomi_lite.data import TEST_SEED, billiards_test_set
 from naomi_lite.evaluation import billiards_summary, impute_batched
 from naomi_lite.metrics import squared_error
 from naomi_lite.paths import CHECKPOINT_DIR, OutputError, check_output
+from naomi_lite.train import _stop_on_signals as stop_on_signals
 
 ROOT = Path(__file__).resolve().parent.parent
 PEER_DIR = CHECKPOINT_DIR / "peers"  # the shipped peer weights (test-like masks, classroom budget)
@@ -98,7 +99,8 @@ def train(args) -> int:
         print(f"error: {err}", file=sys.stderr)
         return 2
     try:
-        peer, history = pp.train_peer(cfg, log=lambda s: print(s, flush=True))
+        with stop_on_signals():  # kill -TERM / -INT: stop, keep and write the best epoch
+            peer, history = pp.train_peer(cfg, log=lambda s: print(s, flush=True))
     except pp.PeersUnavailable as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
@@ -135,8 +137,8 @@ def compare(args) -> int:
     methods = {"Ground truth": (lambda: x, None), "Linear": (lambda: linear_interpolate(x, mask), None)}
     records = {}  # label -> how it was trained
     for label, name in (("NAOMI (shipped)", "billiards-naomi.pt"), ("SingleRes (shipped)", "billiards-singleres.pt"),
-                        ("NAOMI (classroom)", "billiards-naomi-classroom.pt"),
-                        ("SingleRes (classroom)", "billiards-singleres-classroom.pt")):
+                        ("NAOMI classroom", "billiards-naomi-classroom.pt"),
+                        ("SingleRes classroom", "billiards-singleres-classroom.pt")):
         path = _find(name, args.checkpoint_dir, CHECKPOINT_DIR)
         if path is None:
             print(f"{label}: {name} not found — skipped (python benchmarks/peers.py train "

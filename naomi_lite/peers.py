@@ -296,8 +296,6 @@ def train_peer(cfg: PeerConfig, log=print) -> tuple[Peer, list[dict]]:
     minutes on a CPU. The data, validation set and validation masks are NAOMI's (``TrainConfig``
     with the same seed). Stops inside an epoch when the budget is spent, then validates once more.
     """
-    from torch.utils.data import DataLoader
-
     from .data import TASKS, task_data
     from .masks import paper_mask
     from .runtime import set_seed
@@ -311,13 +309,33 @@ def train_peer(cfg: PeerConfig, log=print) -> tuple[Peer, list[dict]]:
     peer = Peer(cfg.method, T, F, cfg.hyper, mean, std, cfg.device, cfg.batch_size, cfg.lr)
     z = peer._scale(train_x).astype(np.float32)  # (N, T, F), standardised
     rng = np.random.default_rng(cfg.seed + 2)
-    budget = 60.0 * cfg.minutes
-    trained = 0.0  # seconds spent training, the budget's clock
+    budget = 60.0 * cfg.minutes  # seconds of training, the budget's clock
     start = time.time()
     history = [dict(epoch=0, steps=0, seconds=0.0, loss=float("nan"), val_l2=validation_l2(peer, val_x, val_mask))]
-    best = (history[0]["val_l2"], copy.deepcopy(peer.model.state_dict()))
-    log(f"{cfg.method} ({cfg.masks} masks): start, val L2 {best[0]:.4f}")
-    epoch = steps = 0
+    peer._best_state = copy.deepcopy(peer.model.state_dict())
+    log(f"{cfg.method} ({cfg.masks} masks): start, val L2 {history[0]['val_l2']:.4f}")
+    try:  # Ctrl-C, or kill -INT / -TERM through benchmarks/peers.py, ends training and keeps the best epoch
+        _train_epochs(cfg, peer, z, T, missing, val_x, val_mask, rng, budget, history, log, start)
+    except KeyboardInterrupt:
+        log(f"{cfg.method}: interrupted: keeping the best epoch so far")
+        peer.meta["interrupted"] = True
+    best_epoch = int(np.nanargmin([h["val_l2"] for h in history]))
+    peer.model.load_state_dict(peer._best_state)
+    del peer._best_state
+    trained, epoch, steps = history[-1]["seconds"], history[-1]["epoch"], history[-1]["steps"]
+    peer.meta.update(config=asdict(cfg), val_l2=history[best_epoch]["val_l2"], epochs=epoch, steps=steps,
+                     minutes=trained / 60, wall_minutes=(time.time() - start) / 60, best_epoch=best_epoch,
+                     pypots=pypots_version(), torch=torch.__version__, device=str(peer.device))
+    return peer, history
+
+
+def _train_epochs(cfg, peer, z, T, missing, val_x, val_mask, rng, budget, history, log, start) -> None:
+    """The epochs of :func:`train_peer`; appends to ``history`` and keeps the best weights in ``peer._best_state``."""
+    from torch.utils.data import DataLoader
+
+    from .masks import paper_mask
+
+    trained, epoch, steps = 0.0, 0, 0
     while trained < budget:
         epoch += 1
         tick = time.time()
@@ -351,18 +369,14 @@ def train_peer(cfg: PeerConfig, log=print) -> tuple[Peer, list[dict]]:
         val = validation_l2(peer, val_x, val_mask) if np.isfinite(losses[-1]) else float("nan")
         history.append(dict(epoch=epoch, steps=steps, seconds=trained, wall_seconds=time.time() - start,
                             loss=float(np.mean(losses)), val_l2=val))
+        best = np.nanmin([h["val_l2"] for h in history[:-1]])
         log(f"{cfg.method} ({cfg.masks}): epoch {epoch} loss {np.mean(losses):.4f} val L2 {val:.4f}"
-            f"{'  *best*' if val < best[0] else ''}  ({trained:.0f} s training, {time.time() - start:.0f} s in all)")
+            f"{'  *best*' if val < best else ''}  ({trained:.0f} s training, {time.time() - start:.0f} s in all)")
         if not np.isfinite(val):
             log(f"{cfg.method}: the loss or validation became NaN/inf: stopped, keeping the best epoch")
             break
-        if val < best[0]:
-            best = (val, copy.deepcopy(peer.model.state_dict()))
-    peer.model.load_state_dict(best[1])
-    peer.meta = dict(config=asdict(cfg), val_l2=best[0], epochs=epoch, steps=steps,
-                     minutes=trained / 60, wall_minutes=(time.time() - start) / 60, best_epoch=int(np.nanargmin([h["val_l2"] for h in history])),
-                     pypots=pypots_version(), torch=torch.__version__, device=str(peer.device))
-    return peer, history
+        if val < best:
+            peer._best_state = copy.deepcopy(peer.model.state_dict())
 
 
 # ----------------------------------------------------------------------------------------------------------

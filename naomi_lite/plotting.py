@@ -38,16 +38,25 @@ METHOD_COLORS = {
     "Linear": "#2ca02c",              # green: linear interpolation
     "KNN": "#9467bd",                 # purple: k nearest neighbours
     "Carry forward": "#8c564b",       # brown: repeat the last observed position (chapter 3)
+    # Chapter 8: the classroom-budget models and PyPOTS's modern imputers.
+    "NAOMI classroom": "#393b79",     # indigo: NAOMI trained with the classroom recipe (20 minutes)
+    "SingleRes classroom": "#ff9896", # light red: SingleRes with the same recipe and budget
+    "SAITS": "#e377c2",               # pink
+    "BRITS": "#bcbd22",               # olive
+    "CSDI": "#843c39",                # maroon
+    "ImputeFormer": "#e7ba52",        # gold
 }
 # Other names in this order (e.g. a student's own model), so that a figure never repeats a method colour.
-EXTRA_COLORS = ("#e377c2", "#bcbd22", "#7f7f7f", "#000000")
+EXTRA_COLORS = ("#7f7f7f", "#000000", "#5254a3", "#8ca252")
 # Words that name a method inside a longer label, e.g. "linear interpolation (both ends)".
 _ALIASES = {"truth": "Ground truth", "ground truth": "Ground truth", "expert": "Expert",
             "linear": "Linear", "knn": "KNN", "rnn": "RNN", "singleres": "SingleRes",
             "carry forward": "Carry forward", "naomi": "NAOMI", "pretrain": "NAOMI pretrain",
             "pretrained": "NAOMI pretrain", "naomi pretrain": "NAOMI pretrain",
             "adversarial": "NAOMI adversarial", "naomi adversarial": "NAOMI adversarial",
-            "relative": "NAOMI relative", "naomi relative": "NAOMI relative"}
+            "relative": "NAOMI relative", "naomi relative": "NAOMI relative",
+            "naomi classroom": "NAOMI classroom", "singleres classroom": "SingleRes classroom",
+            "saits": "SAITS", "brits": "BRITS", "csdi": "CSDI", "imputeformer": "ImputeFormer"}
 TRUTH_COLOR = METHOD_COLORS["Ground truth"]
 OBSERVED_STYLE = dict(linestyle="none", marker="o", markersize=4, color="black", zorder=5)
 
