@@ -234,6 +234,35 @@ def error_by_gap(pred, linear, truth, mask) -> dict:
     return out
 
 
+GAP_LENGTHS = (("1-5", 1, 5), ("6-15", 6, 15), ("16-30", 16, 30), (">30", 31, None))  # steps in a gap
+
+
+def gap_length(mask) -> np.ndarray:
+    """(N, T) mask -> (N, T) int: at each missing step, how many steps its gap has (a run of
+    missing steps; a trailing gap counts to the end), and 0 at observed steps."""
+    g = gap_index(mask)  # (N, T)
+    out = np.zeros(g.shape, dtype=int)
+    for row, gi in enumerate(g):
+        sizes = np.bincount(gi[gi >= 0]) if (gi >= 0).any() else np.zeros(0, dtype=int)  # steps per gap
+        out[row, gi >= 0] = sizes[gi[gi >= 0]]
+    return out
+
+
+def error_by_gap_length(preds: dict, truth, mask) -> dict:
+    """Which method wins where: {method: {group: mean L2}} over the missing steps whose gap length
+    falls in each group of :data:`GAP_LENGTHS`, plus {"share": {group: share of missing steps}}.
+    Taught in ``08_modern_imputers.ipynb``."""
+    length = gap_length(mask)  # (N, T)
+    groups = {label: (length >= lo) & (length <= (hi if hi is not None else length.max())) & (length > 0)
+              for label, lo, hi in GAP_LENGTHS}
+    groups = {label: sel for label, sel in groups.items() if sel.any()}
+    out = {"share": {label: float(sel.sum() / (length > 0).sum()) for label, sel in groups.items()}}
+    for name, pred in preds.items():
+        err = np.linalg.norm(np.asarray(pred, dtype=np.float64) - truth, axis=-1)  # (N, T)
+        out[name] = {label: float(err[sel].mean()) for label, sel in groups.items()}
+    return out
+
+
 def one_step_error_by_level(model, x: np.ndarray, mask: np.ndarray, batch_size: int = 256) -> dict:
     """The error of each decoder level when every pivot and context is the truth: {step size s:
     (mean L2, count)}. NAOMI decodes in inference's order (``run(teacher_forcing=True)``), so each

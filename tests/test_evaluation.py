@@ -145,3 +145,16 @@ def test_pairwise_spread_is_the_mean_distance_between_samples():
         ev.pairwise_spread(s, np.zeros(3, dtype=bool))
     with pytest.raises(ValueError, match=r"\(T,\)"):
         ev.pairwise_spread(s, np.ones(4, dtype=bool))
+
+
+def test_gap_length_counts_the_steps_of_each_gap():
+    from naomi_lite.evaluation import error_by_gap_length, gap_length
+
+    mask = np.array([[True, False, False, True, False, True, False, False, False]])
+    np.testing.assert_array_equal(gap_length(mask), [[0, 2, 2, 0, 1, 0, 3, 3, 3]])
+    truth = np.zeros((1, 9, 2))
+    pred = truth.copy()
+    pred[0, 6:, 0] = 2.0  # errors only in the trailing gap of 3 steps
+    out = error_by_gap_length({"m": pred}, truth, mask)
+    assert out["share"] == {"1-5": 1.0}
+    assert out["m"]["1-5"] == pytest.approx(6 / 6)  # 3 steps of error 2 over 6 missing steps
