@@ -210,3 +210,34 @@ def _check_bounds(name: str, pair) -> tuple[float, float]:
     if not (np.isfinite(lo) and np.isfinite(hi) and lo < hi):
         raise ValueError(f"{name} must be finite with low < high, got {pair!r}")
     return lo, hi
+
+
+# ---------------------------------------------------------------------------
+# Forecasting metrics (not in the paper): how close samples come to the truth
+# ---------------------------------------------------------------------------
+# Trajectory forecasting reports, beside realism, the error of the mean prediction (ADE), the
+# best of K samples (minADE_K, K = 20) and their ratio as a measure of useful diversity. They
+# need the truth, so they fit imputation of a recorded play. Taught in 06_adversarial_imitation.
+
+
+def ade(pred, truth, mask) -> np.ndarray:
+    """Average displacement error per play (N,): the mean Euclidean distance between predicted and
+    true player positions, over the five players and the missing steps (``mask`` False)."""
+    p, single = _players(pred)
+    t, _ = _players(truth)
+    if p.shape != t.shape:
+        raise ValueError(f"pred and truth must have the same shape, got {p.shape[:2]} and {t.shape[:2]} (plays, steps)")
+    m = np.asarray(mask, dtype=bool).reshape(p.shape[:2])  # (N, T)
+    if (~m).sum(axis=1).min() == 0:
+        raise ValueError("every play needs at least one missing step (mask False) for ADE")
+    d = np.linalg.norm(p - t, axis=-1).mean(axis=-1)  # (N, T): mean over players
+    return _out((d * ~m).sum(axis=1) / (~m).sum(axis=1), single)
+
+
+def best_of_k_ade(samples, truth, mask) -> np.ndarray:
+    """minADE_K per play (N,): the ADE of the best of K samples, ``samples`` (N, K, T, 10)."""
+    s = _to_numpy(samples).astype(np.float64)
+    if s.ndim != 4:
+        raise ValueError(f"samples must have shape (N, K, T, 10), got {s.shape}")
+    per_sample = np.stack([ade(s[:, k], truth, mask) for k in range(s.shape[1])], axis=1)  # (N, K)
+    return per_sample.min(axis=1)

@@ -144,3 +144,21 @@ def test_court_bounds_match_the_generator():
     assert cm.COURT_X == court.COURT_X and cm.COURT_Y == court.COURT_Y
     np.testing.assert_allclose(court.normalize([0.0, 47.0]), court.COURT_X)
     np.testing.assert_allclose(court.normalize([0.0, 50.0]), court.COURT_Y)
+
+
+def test_ade_averages_player_distances_over_missing_steps_only():
+    from naomi_lite.court_metrics import ade, best_of_k_ade
+
+    truth = np.zeros((1, 4, 10))
+    pred = truth.copy()
+    pred[0, 1, 0::2] = 3.0  # every player 3 units off in x at step 1
+    pred[0, 2, 1::2] = 4.0  # and 4 units off in y at step 2
+    pred[0, 3, :] = 100.0   # an observed step: never counted
+    mask = np.array([[True, False, False, True]])
+    assert ade(pred, truth, mask)[0] == pytest.approx(3.5)
+    samples = np.stack([pred, truth], axis=1)  # (1, 2, 4, 10): the second sample is perfect
+    assert best_of_k_ade(samples, truth, mask)[0] == pytest.approx(0.0)
+    with pytest.raises(ValueError, match="at least one missing step"):
+        ade(pred, truth, np.ones((1, 4), bool))
+    with pytest.raises(ValueError, match=r"shape \(N, K, T, 10\)"):
+        best_of_k_ade(pred, truth, mask)
