@@ -25,13 +25,22 @@ basketball masks (§4.2: step 0 observed, 40-49 of the 50 steps missing;
 
    in normalized court units (1 unit = 50 ft); printed as the mean and the median
    [25th, 75th] over plays. 0 means every sample is the same (as for Linear and KNN).
-3. **Targets** (MET / NOT MET, computed from the numbers above; nothing was tuned on
+3. **Forecasting metrics** (not in the paper; trajectory forecasting's), on the same plays and
+   samples as the diversity table: the ADE (mean distance per player per missing step,
+   ``court_metrics.ade``) of each model's mean imputation, of one sample, and of the best of the
+   ``--samples`` samples (``court_metrics.best_of_k_ade``), the ratio best / one sample (1 = all
+   samples alike), and the best of K against Linear's ADE.
+4. **Targets** (MET / NOT MET, computed from the numbers above; nothing was tuned on
    this test set):
    * NAOMI adversarial is closer to the expert than NAOMI pretrain-only on at least 3
      of the 5 metrics;
    * NAOMI is closer to the expert than SingleRes on most (>= 3 of 5) metrics, once
      for NAOMI pretrain-only (trained exactly like SingleRes) and once for NAOMI
-     adversarial.
+     adversarial;
+   * issue 13's six targets for NAOMI adversarial: ADE of its mean below Linear's; best
+     of K <= 0.8 x Linear's ADE; best of K <= 0.85 x its one-sample ADE; step change
+     within 50% of the expert's; within 30% of the expert on >= 4 of 5 metrics; closer
+     to the expert than NAOMI pretrain on >= 4 of 5.
 
 A missing checkpoint is reported and skipped (its targets print SKIPPED). Checkpoints:
 ``naomi_lite/checkpoints/court-{singleres,naomi-pretrain,naomi-adversarial}.pt``;
