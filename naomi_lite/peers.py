@@ -189,16 +189,16 @@ def to_pypots(x, mask) -> np.ndarray:
 
 class Peer:
     """A PyPOTS imputer behind the kit's interface: ``impute(x, mask) -> (N, T, F)`` NumPy,
-    observed steps kept exactly. ``samples`` draws several imputations (CSDI only)."""
+    observed steps kept exactly. ``samples`` draws several imputations (CSDI only).
+    Taught in ``08_modern_imputers.ipynb``."""
 
     def __init__(self, method: str, n_steps: int, n_features: int, hyper: dict, mean, std,
                  device: str | torch.device = "auto", batch_size: int = 32, lr: float = 1e-3):
         from .runtime import get_device
 
-        cls = _pypots_class(method)
+        cls = _pypots_class(method)  # raises PeersUnavailable without PyPOTS
         from pypots.optim import Adam
         from pypots.utils.logging import logger
-
 
         self.method, self.hyper = method, dict(hyper)
         self.n_steps, self.n_features = int(n_steps), int(n_features)
@@ -255,8 +255,8 @@ class Peer:
 
     @torch.no_grad()
     def samples(self, x, mask, n_samples: int = 20, batch_size: int = 256, seed: int = 0) -> np.ndarray:
-        """``n_samples`` imputations per sequence, (N, S, T, F), from one seed. CSDI only (the others
-        are deterministic)."""
+        """``n_samples`` imputations per sequence, (N, S, T, F), from one seed (PyPOTS draws CSDI's noise
+        from torch's global generator, which this seeds). CSDI only (the others are deterministic)."""
         if self.method != "csdi":
             raise ValueError(f"{self.method} is deterministic: only csdi draws samples")
         if int(n_samples) < 1:

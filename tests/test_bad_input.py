@@ -382,7 +382,7 @@ def test_a_bad_parameter_stops_the_first_cell_after_parameters(chapter, name, ba
 
 
 def test_every_chapter_checks_every_parameter_with_naomi_lite_params():
-    assert len(CHAPTERS) == 7
+    assert len(CHAPTERS) == 8
     for path in CHAPTERS:
         _, parameters, check = _chapter_cells(path)
         for name, _ in _parameters(parameters):

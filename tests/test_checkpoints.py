@@ -103,5 +103,5 @@ def test_shipped_checkpoints_load_and_impute(name):
 
 
 def test_shipped_checkpoints_are_small():
-    total = sum(p.stat().st_size for p in naomi_lite.paths.CHECKPOINT_DIR.glob("*.pt"))
-    assert total < 8 * 2**20, f"shipped checkpoints take {total / 2**20:.1f} MB"
+    total = sum(p.stat().st_size for p in naomi_lite.paths.CHECKPOINT_DIR.rglob("*.pt"))  # the PyPOTS peers too
+    assert total < 10 * 2**20, f"shipped checkpoints take {total / 2**20:.1f} MB"

@@ -115,3 +115,49 @@ def test_peer_checkpoints_are_weights_only(tmp_path):
         pp.load_peer(other)
     with pytest.raises(FileNotFoundError, match="no peer checkpoint"):
         pp.load_peer(tmp_path / "absent.pt")
+
+
+# ---------------------------------------------------------------------------
+# benchmarks/peers.py: the command line
+
+import json  # noqa: E402
+import subprocess  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+ROOT = Path(__file__).resolve().parent.parent
+SCRIPT = ROOT / "benchmarks" / "peers.py"
+
+
+def run_script(*args, timeout=600):
+    return subprocess.run([sys.executable, str(SCRIPT), *args], capture_output=True, text=True, timeout=timeout,
+                          cwd=ROOT, env={**__import__("os").environ, "OMP_NUM_THREADS": "1"})
+
+
+@pytest.mark.parametrize("args, message", [
+    (["train", "saits", "--minutes", "0"], "--minutes must be positive"),
+    (["train", "gpt"], "invalid choice: 'gpt'"),
+    (["compare", "--n", "0"], "--n must be at least 1"),
+    (["train", "brits", "--masks", "random"], "invalid choice: 'random'"),
+])
+def test_cli_refuses_bad_arguments_with_one_line(args, message):
+    proc = run_script(*args)
+    assert proc.returncode == 2 and message in proc.stderr, proc.stderr
+
+
+def test_cli_never_replaces_a_trained_file_without_force(tmp_path):
+    (tmp_path / "billiards-saits-test-like.pt").write_bytes(b"precious")
+    proc = run_script("train", "saits", "--minutes", "0.01", "--checkpoint-dir", str(tmp_path))
+    assert proc.returncode == 2 and "exists" in proc.stderr and "--force" in proc.stderr, proc.stderr
+    assert (tmp_path / "billiards-saits-test-like.pt").read_bytes() == b"precious"
+
+
+@needs_pypots
+def test_cli_compare_scores_every_shipped_method(tmp_path):
+    out = tmp_path / "peers.json"
+    proc = run_script("compare", "--n", "3", "--threads", "1", "--device", "cpu", "--json", str(out),
+                      "--checkpoint-dir", str(tmp_path))
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    methods = json.loads(out.read_text())["methods"]
+    assert {"Linear", "NAOMI (shipped)", "NAOMI classroom", "SAITS (test-like masks)", "CSDI (test-like masks)"} <= set(methods)
+    for name, r in methods.items():
+        assert np.isfinite(r["metrics"]["l2_missing"]["mean"]), name
