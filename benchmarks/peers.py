@@ -95,9 +95,6 @@ def train(args) -> int:
     except (OutputError, ValueError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
-    except pp.PeersUnavailable as err:
-        print(f"error: {err}", file=sys.stderr)
-        return 2
     try:
         with stop_on_signals():  # kill -TERM / -INT: stop, keep and write the best epoch
             peer, history = pp.train_peer(cfg, log=lambda s: print(s, flush=True))

@@ -243,7 +243,7 @@ def gap_length(mask) -> np.ndarray:
     g = gap_index(mask)  # (N, T)
     out = np.zeros(g.shape, dtype=int)
     for row, gi in enumerate(g):
-        sizes = np.bincount(gi[gi >= 0]) if (gi >= 0).any() else np.zeros(0, dtype=int)  # steps per gap
+        sizes = np.bincount(gi[gi >= 0])  # steps per gap (empty for a row with none)
         out[row, gi >= 0] = sizes[gi[gi >= 0]]
     return out
 

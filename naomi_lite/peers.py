@@ -268,10 +268,8 @@ class Peer:
         for i in range(0, len(x), batch_size):
             z = to_pypots(self._scale(x[i:i + batch_size]), m[i:i + batch_size])
             out.append(self.imputer.predict({"X": z}, n_sampling_times=int(n_samples))["imputation"])  # (b, S, T, F)
-        pred = self._unscale(np.concatenate(out)).astype(np.float32)
-        pred[np.broadcast_to(m[:, None], pred.shape[:3])] = np.repeat(x[:, None], pred.shape[1], axis=1)[
-            np.broadcast_to(m[:, None], pred.shape[:3])]
-        return pred
+        pred = self._unscale(np.concatenate(out)).astype(np.float32)  # (N, S, T, F)
+        return np.where(m[:, None, :, None], x[:, None], pred)  # the observed steps, exactly as given
 
 
 # ----------------------------------------------------------------------------------------------------------
