@@ -253,7 +253,7 @@ def main(argv=None) -> int:
         div[label] = {"mean": float(v.mean()), **court_metrics.summarize_quartiles(v),
                       "seconds": time.perf_counter() - start}
         mean_pred = impute_batched(model, xd, md, args.batch_size)  # the decoder's means, (n, T, D)
-        one = np.stack([court_metrics.ade(samples[:, k], xd, md) for k in range(args.samples)], axis=1)  # (n, S)
+        one = court_metrics.sample_ade(samples, xd, md)  # (n, S)
         forecast[label] = {"ade_mean": float(court_metrics.ade(mean_pred, xd, md).mean()),
                            "ade_sample": float(one.mean()), "best_of_k": float(one.min(axis=1).mean())}
         forecast[label]["best_over_sample"] = forecast[label]["best_of_k"] / forecast[label]["ade_sample"]

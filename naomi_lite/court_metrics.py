@@ -234,10 +234,15 @@ def ade(pred, truth, mask) -> np.ndarray:
     return _out((d * ~m).sum(axis=1) / (~m).sum(axis=1), single)
 
 
-def best_of_k_ade(samples, truth, mask) -> np.ndarray:
-    """minADE_K per play (N,): the ADE of the best of K samples, ``samples`` (N, K, T, 10)."""
+def sample_ade(samples, truth, mask) -> np.ndarray:
+    """ADE of every sample, (N, K): ``samples`` (N, K, T, 10) against ``truth`` (N, T, 10). Its mean is
+    the ADE of one sample; its minimum over K is minADE_K (``best_of_k_ade``)."""
     s = _to_numpy(samples).astype(np.float64)
     if s.ndim != 4:
         raise ValueError(f"samples must have shape (N, K, T, 10), got {s.shape}")
-    per_sample = np.stack([ade(s[:, k], truth, mask) for k in range(s.shape[1])], axis=1)  # (N, K)
-    return per_sample.min(axis=1)
+    return np.stack([ade(s[:, k], truth, mask) for k in range(s.shape[1])], axis=1)  # (N, K)
+
+
+def best_of_k_ade(samples, truth, mask) -> np.ndarray:
+    """minADE_K per play (N,): the ADE of the best of K samples, ``samples`` (N, K, T, 10)."""
+    return sample_ade(samples, truth, mask).min(axis=1)

@@ -94,6 +94,11 @@ class TrainConfig:
     fr_loss: str = _opt("squared", "loss of deterministic models on imputed steps: squared error or Euclidean distance")
     mask: str = _opt("paper", "training/validation masks: paper (§4.1-4.2) or forward (§4.3, only step 0 observed)")
     missing: tuple = _opt((), "paper masks: missing steps per sequence, LO HI (default: the task's)")
+    missing_start: tuple = _opt((), "mask curriculum (kit's extension): missing steps per sequence at the first "
+                                    "epoch, LO HI, moving linearly to --missing over --curriculum-epochs "
+                                    "(default: no curriculum, the paper)")
+    curriculum_epochs: int = _opt(0, "epochs over which --missing-start moves to --missing (teacher-forced and "
+                                     "free-running epochs count alike); validation always uses --missing")
     crop: int = _opt(0, "train on random windows of this many steps, masked with the same share missing "
                         "(0 = whole sequences, the paper; kit's extension); validation always uses whole sequences")
     seed: int = _opt(0, "seed of the data, the masks and the initial weights")
@@ -127,16 +132,41 @@ class TrainConfig:
             raise ValueError(f"crop must be 0 (whole sequences) or 2..{TASKS[self.task]['T']} steps, got {self.crop!r}")
         self.missing = tuple(self.missing) or TASKS[self.task]["missing"]
         paper_mask(1, TASKS[self.task]["T"], self.missing)  # a bad range raises here, naming "missing"
+        if int(self.curriculum_epochs) < 0:
+            raise ValueError(f"curriculum_epochs must be >= 0, got {self.curriculum_epochs!r}")
+        self.missing_start = tuple(self.missing_start)
+        if self.missing_start:
+            if self.mask != "paper":
+                raise ValueError("missing_start (a mask curriculum) needs paper masks (mask='paper')")
+            if not self.curriculum_epochs:
+                raise ValueError("missing_start needs curriculum_epochs >= 1 (the epochs to reach --missing)")
+            try:
+                paper_mask(1, TASKS[self.task]["T"], self.missing_start)
+            except (TypeError, ValueError) as err:
+                raise ValueError(str(err).replace("missing", "missing_start", 1)) from None
+        elif self.curriculum_epochs:
+            raise ValueError("curriculum_epochs needs missing_start LO HI (the denser masks to start from)")
         self.model_config()  # the model's shape (hidden, highest, decoder_base, ...): checked by NAOMIConfig
         get_device(self.device)  # an unknown or absent device fails now, not after loading data
 
-    def masks(self, n: int, T: int, seed: int) -> np.ndarray:
+    def missing_at(self, epoch: int | None) -> tuple[int, int]:
+        """The missing range of training epoch ``epoch`` (1, 2, ...; None: validation, always
+        ``missing``). With a curriculum it moves linearly from ``missing_start`` at epoch 1 to
+        ``missing`` at epoch ``curriculum_epochs + 1``."""
+        if epoch is None or not self.missing_start:
+            return tuple(self.missing)
+        frac = min(1.0, (epoch - 1) / self.curriculum_epochs)
+        return tuple(round(a + frac * (b - a)) for a, b in zip(self.missing_start, self.missing))
+
+    def masks(self, n: int, T: int, seed: int, epoch: int | None = None) -> np.ndarray:
         """(n, T) training or validation masks of the configured kind, one per sequence. For windows
-        shorter than the task's T, the missing range is scaled to keep the same share missing."""
+        shorter than the task's T, the missing range is scaled to keep the same share missing.
+        ``epoch`` picks the curriculum's range (``missing_at``); None gives the final one."""
         if self.mask == "forward":
             return forward_mask(n, T, n_observed=1, seed=seed)  # the paper's m_i = 0 for all i >= 1
         full = TASKS[self.task]["T"]
-        lo, hi = (round(m * (T - 1) / (full - 1)) for m in self.missing) if T != full else self.missing
+        missing = self.missing_at(epoch)
+        lo, hi = (round(m * (T - 1) / (full - 1)) for m in missing) if T != full else missing
         return paper_mask(n, T, (lo, hi), seed=seed)
 
     def model_config(self) -> NAOMIConfig:
@@ -189,7 +219,7 @@ def train(cfg: TrainConfig, model: Imputer | None = None) -> tuple[Imputer, Hist
                 epoch += 1
                 model.train()
                 T_train = cfg.crop or train_x.shape[1]  # whole sequences, or windows of cfg.crop steps
-                masks = cfg.masks(len(train_x), T_train, seed=int(rng.integers(2**31)))
+                masks = cfg.masks(len(train_x), T_train, seed=int(rng.integers(2**31)), epoch=epoch)
                 masks = torch.as_tensor(masks, device=device)  # (N, T): a different mask for every sequence
                 perm = torch.as_tensor(rng.permutation(len(train_x)), device=device)
                 losses = []
@@ -247,7 +277,7 @@ def _parser() -> argparse.ArgumentParser:
         text = f.metadata["help"]
         if isinstance(value, bool):
             p.add_argument(flag, action=argparse.BooleanOptionalAction, default=value, help=text)
-        elif f.name == "missing":
+        elif f.name in ("missing", "missing_start"):
             p.add_argument(flag, type=int, nargs=2, default=(), metavar=("LO", "HI"), help=text)
         elif f.name == "highest":
             p.add_argument(flag, type=int, default=value, help=text)

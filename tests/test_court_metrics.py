@@ -147,7 +147,7 @@ def test_court_bounds_match_the_generator():
 
 
 def test_ade_averages_player_distances_over_missing_steps_only():
-    from naomi_lite.court_metrics import ade, best_of_k_ade
+    from naomi_lite.court_metrics import ade, best_of_k_ade, sample_ade
 
     truth = np.zeros((1, 4, 10))
     pred = truth.copy()
@@ -157,6 +157,7 @@ def test_ade_averages_player_distances_over_missing_steps_only():
     mask = np.array([[True, False, False, True]])
     assert ade(pred, truth, mask)[0] == pytest.approx(3.5)
     samples = np.stack([pred, truth], axis=1)  # (1, 2, 4, 10): the second sample is perfect
+    np.testing.assert_allclose(sample_ade(samples, truth, mask), [[3.5, 0.0]])  # (N, K)
     assert best_of_k_ade(samples, truth, mask)[0] == pytest.approx(0.0)
     with pytest.raises(ValueError, match="at least one missing step"):
         ade(pred, truth, np.ones((1, 4), bool))

@@ -160,3 +160,32 @@ def test_crop_trains_on_windows_with_the_same_share_missing():
     assert np.isfinite(history.column("val_l2")).all()
     with pytest.raises(ValueError, match="crop"):
         TrainConfig(crop=1, **TINY)
+
+
+def test_mask_curriculum_moves_from_dense_to_the_paper_masks():
+    """--missing-start/--curriculum-epochs (the kit's extension): epoch 1 uses the start range, the range
+    moves linearly to --missing, and validation always uses --missing."""
+    cfg = TrainConfig(missing_start=(100, 120), curriculum_epochs=4, **TINY)
+    assert cfg.missing_at(1) == (100, 120)
+    assert cfg.missing_at(3) == (140, 158)
+    assert cfg.missing_at(5) == cfg.missing_at(50) == cfg.missing_at(None) == (180, 195)
+    first = (~cfg.masks(200, 200, seed=0, epoch=1)).sum(1)
+    assert first.min() >= 100 and first.max() <= 120
+    window = (~cfg.masks(200, 50, seed=0, epoch=1)).sum(1)  # crops keep the share missing of the epoch's range
+    assert window.min() >= round(100 * 49 / 199) and window.max() <= round(120 * 49 / 199)
+    final = (~cfg.masks(200, 200, seed=0)).sum(1)
+    assert final.min() >= 180 and final.max() <= 195
+    _, history = train(cfg)
+    assert np.isfinite(history.column("val_l2")).all()
+
+
+@pytest.mark.parametrize("bad, message", [
+    (dict(missing_start=(100, 120)), "missing_start needs curriculum_epochs"),
+    (dict(curriculum_epochs=3), "curriculum_epochs needs missing_start"),
+    (dict(missing_start=(100, 250), curriculum_epochs=3), r"missing_start\[1\] must be <= 199"),
+    (dict(missing_start=(100, 120), curriculum_epochs=3, mask="forward"), "needs paper masks"),
+    (dict(curriculum_epochs=-1), "curriculum_epochs must be >= 0"),
+])
+def test_mask_curriculum_errors_name_the_problem(bad, message):
+    with pytest.raises(ValueError, match=message):
+        TrainConfig(**{**TINY, **bad})
