@@ -47,6 +47,7 @@ from naomi_lite.evaluation import billiards_summary, impute_batched
 from naomi_lite.metrics import squared_error
 from naomi_lite.paths import CHECKPOINT_DIR, OutputError, check_output
 from naomi_lite.train import _stop_on_signals as stop_on_signals
+from naomi_lite.train import classroom_flags
 
 ROOT = Path(__file__).resolve().parent.parent
 PEER_DIR = CHECKPOINT_DIR / "peers"  # the shipped peer weights (test-like masks, classroom budget)
@@ -54,14 +55,10 @@ KIT_MODELS = ("naomi", "singleres")
 
 
 def classroom_command(model: str, minutes: float, out: Path, threads: int) -> list[str]:
-    """The classroom recipe (README, chapter 05) for NAOMI, and the same recipe for SingleRes (one
-    head, step 1: ``--highest`` is NAOMI's only)."""
-    cmd = [sys.executable, "-m", "naomi_lite.train", "--task", "billiards", "--model", model, "--decoder-base", "linear",
-           "--hidden", "64", "--decoder-hidden", "64", "--crop", "50", "--tf-epochs", "2", "--fr-epochs", "1000",
-           "--fr-lr", "1e-3", "--fr-loss", "distance", "--max-minutes", f"{minutes:g}", "--no-progress",
-           "--out", str(out), "--force"]
-    if model == "naomi":
-        cmd[cmd.index("--crop"):cmd.index("--crop")] = ["--highest", "16"]
+    """The classroom recipe (``naomi_lite.train.CLASSROOM``; README, chapter 05) for NAOMI, and the same
+    recipe for SingleRes (one head, step 1: ``--highest`` is NAOMI's only)."""
+    cmd = [sys.executable, "-m", "naomi_lite.train", *classroom_flags(model, max_minutes=float(minutes)),
+           "--no-progress", "--out", str(out), "--force"]
     if threads:
         cmd += ["--threads", str(threads)]
     return cmd

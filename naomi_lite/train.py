@@ -179,6 +179,36 @@ class TrainConfig:
 
 
 
+# The classroom recipe (README, "Training NAOMI in a tutorial slot"; benchmarks/README.md has the ablation
+# behind each value): the kit's pivot-relative NAOMI, small GRUs, a coarsest step of 16, 50-step training
+# windows, a mask curriculum from denser masks to the paper's, then free running on the Euclidean
+# distance until ``max_minutes`` is up. Chapter 05 (train_from_scratch) and benchmarks/peers.py use it.
+CLASSROOM = dict(decoder_base="linear", hidden=64, decoder_hidden=64, highest=16, crop=50, tf_epochs=2,
+                 fr_epochs=1000, fr_lr=1e-3, fr_loss="distance", missing_start=(140, 170),
+                 curriculum_epochs=30, lr_decay_every=25, max_minutes=20.0)
+
+
+def classroom_config(model: str = "naomi", **overrides) -> TrainConfig:
+    """The classroom recipe for ``model`` as a TrainConfig; SingleRes and the RNN get the same recipe
+    with their single head (no ``highest``). ``overrides`` replace any field. Taught in ``05_pretraining.ipynb``."""
+    recipe = {"task": "billiards", "model": model, **CLASSROOM}
+    if model != "naomi":
+        recipe.pop("highest")
+    return TrainConfig(**{**recipe, **overrides})
+
+
+def classroom_flags(model: str = "naomi", **overrides) -> list[str]:
+    """The same recipe as command-line flags of ``python -m naomi_lite.train`` (without --out)."""
+    recipe = {"task": "billiards", "model": model, **CLASSROOM, **overrides}
+    if model != "naomi":
+        recipe.pop("highest")
+    flags = []
+    for name, value in recipe.items():
+        flags.append("--" + name.replace("_", "-"))
+        flags += [str(v) for v in value] if isinstance(value, tuple) else [f"{value:g}" if isinstance(value, float) else str(value)]
+    return flags
+
+
 def train(cfg: TrainConfig, model: Imputer | None = None) -> tuple[Imputer, History]:
     """Train (or continue training ``model``) and return the best model by validation L2, and the history.
 

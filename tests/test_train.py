@@ -189,3 +189,17 @@ def test_mask_curriculum_moves_from_dense_to_the_paper_masks():
 def test_mask_curriculum_errors_name_the_problem(bad, message):
     with pytest.raises(ValueError, match=message):
         TrainConfig(**{**TINY, **bad})
+
+
+def test_the_readme_classroom_command_is_the_package_recipe():
+    """README's "Training NAOMI in a tutorial slot" command, chapter 05 and benchmarks/peers.py all use
+    naomi_lite.train.CLASSROOM: the README's copy must not drift from it."""
+    from pathlib import Path
+
+    from naomi_lite.train import classroom_config, classroom_flags
+
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    command = " ".join(readme.split("## Training NAOMI in a tutorial slot")[1].split("```")[1].replace("\\\n", " ").split())
+    assert " ".join(classroom_flags()) in command
+    cfg = classroom_config("singleres")
+    assert cfg.model == "singleres" and cfg.highest is None and cfg.crop == 50
