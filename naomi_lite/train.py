@@ -12,6 +12,11 @@ same in two phases:
    imputation of ``naomi_lite.model`` with a fresh paper mask for every sequence, scored on
    the imputed steps. This is what removes exposure bias.
 
+The kit's extensions (off by default, each measured in ``benchmarks/README.md``): ``crop`` (training
+windows), ``tf_loss="inference"``, and a mask curriculum (``missing_start`` moving to ``missing`` over
+``curriculum_epochs``: denser masks first). ``CLASSROOM`` is the recipe that trains NAOMI in a tutorial
+slot (README; chapter 05's ``train_from_scratch``).
+
 The model's losses live in ``naomi_lite/model.py``, the masks in ``naomi_lite/masks.py`` and
 the data in ``naomi_lite/data.py``; this file is the loop and its command line.
 
