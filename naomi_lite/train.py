@@ -54,6 +54,7 @@ from .config import MODEL_KINDS, NAOMIConfig
 from .data import TASKS, task_data
 from .evaluation import evaluate_l2
 from .history import History
+from .masks import _check_range as check_range
 from .masks import forward_mask, paper_mask
 from .model import Imputer, build_model
 from .runtime import get_device, set_seed
@@ -145,10 +146,7 @@ class TrainConfig:
                 raise ValueError("missing_start (a mask curriculum) needs paper masks (mask='paper')")
             if not self.curriculum_epochs:
                 raise ValueError("missing_start needs curriculum_epochs >= 1 (the epochs to reach --missing)")
-            try:
-                paper_mask(1, TASKS[self.task]["T"], self.missing_start)
-            except (TypeError, ValueError) as err:
-                raise ValueError(str(err).replace("missing", "missing_start", 1)) from None
+            check_range("missing_start", self.missing_start, 0, TASKS[self.task]["T"] - 1)  # paper_mask's own rule
         elif self.curriculum_epochs:
             raise ValueError("curriculum_epochs needs missing_start LO HI (the denser masks to start from)")
         self.model_config()  # the model's shape (hidden, highest, decoder_base, ...): checked by NAOMIConfig
@@ -193,22 +191,24 @@ CLASSROOM = dict(decoder_base="linear", hidden=64, decoder_hidden=64, highest=16
                  curriculum_epochs=30, lr_decay_every=25, max_minutes=20.0)
 
 
-def classroom_config(model: str = "naomi", **overrides) -> TrainConfig:
-    """The classroom recipe for ``model`` as a TrainConfig; SingleRes and the RNN get the same recipe
-    with their single head (no ``highest``). ``overrides`` replace any field. Taught in ``05_pretraining.ipynb``."""
+def _classroom_recipe(model: str, overrides: dict) -> dict:
+    """CLASSROOM for ``model`` (SingleRes and the RNN have one head: no ``highest``), then ``overrides``."""
     recipe = {"task": "billiards", "model": model, **CLASSROOM}
     if model != "naomi":
         recipe.pop("highest")
-    return TrainConfig(**{**recipe, **overrides})
+    return {**recipe, **overrides}
+
+
+def classroom_config(model: str = "naomi", **overrides) -> TrainConfig:
+    """The classroom recipe for ``model`` as a TrainConfig; SingleRes and the RNN get the same recipe
+    with their single head (no ``highest``). ``overrides`` replace any field. Taught in ``05_pretraining.ipynb``."""
+    return TrainConfig(**_classroom_recipe(model, overrides))
 
 
 def classroom_flags(model: str = "naomi", **overrides) -> list[str]:
     """The same recipe as command-line flags of ``python -m naomi_lite.train`` (without --out)."""
-    recipe = {"task": "billiards", "model": model, **CLASSROOM, **overrides}
-    if model != "naomi":
-        recipe.pop("highest")
     flags = []
-    for name, value in recipe.items():
+    for name, value in _classroom_recipe(model, overrides).items():
         flags.append("--" + name.replace("_", "-"))
         flags += [str(v) for v in value] if isinstance(value, tuple) else [f"{value:g}" if isinstance(value, float) else str(value)]
     return flags
