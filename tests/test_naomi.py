@@ -207,3 +207,26 @@ def test_inference_teacher_forcing_feeds_the_truth_back():
     for b in range(5):
         first = imputation_order(mask[b].numpy(), 8)[0].t
         assert torch.allclose(forced.mean[b, first], free.mean[b, first])
+
+
+@pytest.mark.parametrize("gaussian", [False, True])
+def test_decode_equals_each_rows_own_head(gaussian):
+    """``decode`` runs every head at once; row i must get exactly head ``levels[i]``'s output and gradient."""
+    torch.manual_seed(0)
+    model = NAOMI(dim=2, hidden=8, decoder_hidden=6, highest=8, gaussian=gaussian, decoder_base="linear")
+    for head in model.decoder.heads:  # relative heads start at zero: give them weights to compare
+        torch.nn.init.normal_(head.w2)
+    levels = torch.tensor([3, 0, 2, 0, 1, 3])
+    hf, hb, base = torch.randn(6, 8), torch.randn(6, 8), torch.randn(6, 2)
+    mean, std = model.decoder.decode(levels, hf, hb, base)
+    for i, level in enumerate(levels.tolist()):
+        m, s = model.decoder(level, hf[i : i + 1], hb[i : i + 1], base[i : i + 1])
+        torch.testing.assert_close(mean[i : i + 1], m)
+        if gaussian:
+            torch.testing.assert_close(std[i : i + 1], s)
+    mean.sum().backward()
+    assert model.decoder.heads[1].w2.grad.abs().sum() > 0  # used by row 4 only
+    unused = NAOMI(dim=2, hidden=8, decoder_hidden=6, highest=8)
+    m, _ = unused.decoder.decode(torch.tensor([0, 0]), torch.randn(2, 8), torch.randn(2, 8), None)
+    m.sum().backward()
+    assert unused.decoder.heads[2].w1.grad is None or unused.decoder.heads[2].w1.grad.abs().sum() == 0
