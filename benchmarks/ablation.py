@@ -32,16 +32,13 @@ from naomi_lite import load, metrics
 from naomi_lite.baselines import linear_interpolate
 from naomi_lite.checkpoints import CheckpointError
 from naomi_lite.data import TEST_SEED, billiards_test_set
-from naomi_lite.history import training_history
+from naomi_lite.history import training_history, training_minutes
 
 
 def describe(model) -> dict:
     """How a checkpoint was trained, from its meta (the whole chain of continued runs)."""
     meta = getattr(model, "meta", {})
-    minutes, chain = 0.0, meta
-    while chain:
-        minutes += float(chain.get("minutes", 0.0))
-        chain = chain.get("previous", {})
+    minutes = training_minutes(meta)
     epochs = len(training_history(meta)["epoch"]) - 1 if meta.get("history") else 0
     c = model.config
     return {"model": c.model, "heads": "relative" if c.decoder_base != "none" else "paper", "hidden": c.hidden,

@@ -44,6 +44,7 @@ from naomi_lite import peers as pp
 from naomi_lite.baselines import linear_interpolate
 from naomi_lite.data import TEST_SEED, billiards_test_set
 from naomi_lite.evaluation import billiards_summary, impute_batched
+from naomi_lite.history import training_minutes
 from naomi_lite.metrics import squared_error
 from naomi_lite.paths import CHECKPOINT_DIR, OutputError, check_output
 from naomi_lite.train import _stop_on_signals as stop_on_signals
@@ -140,7 +141,8 @@ def compare(args) -> int:
             continue
         model = naomi_lite.load(path, device)
         methods[label] = (lambda model=model: impute_batched(model, x, mask, args.batch_size), None)
-        records[label] = dict(path=str(path), minutes=model.meta.get("minutes"), masks="paper (test-like)",
+        records[label] = dict(kind="kit", path=str(path), minutes=training_minutes(model.meta),
+                              last_run_minutes=model.meta.get("minutes"), masks="paper (test-like)",
                               best_val_l2=model.meta.get("best_val_l2"))
     for method in pp.PEERS:
         for masks in pp.MASKS:
@@ -156,7 +158,7 @@ def compare(args) -> int:
                 return 2
             n_samples = args.csdi_samples if method == "csdi" else 1
             methods[label] = (lambda peer=peer, k=n_samples: peer.impute(x, mask, n_samples=k), None)
-            records[label] = dict(path=str(path), minutes=peer.meta.get("minutes"), masks=masks,
+            records[label] = dict(kind="peer", path=str(path), minutes=peer.meta.get("minutes"), masks=masks,
                                   best_val_l2=peer.meta.get("val_l2"), epochs=peer.meta.get("epochs"),
                                   steps=peer.meta.get("steps"), samples_averaged=n_samples)
 
@@ -164,9 +166,10 @@ def compare(args) -> int:
         return {**billiards_summary(pred, x, mask), "squared_error": {"mean": float(squared_error(pred, x).mean())}}
 
     results = run_methods(methods, summary, ())
-    for label, rec in records.items():
-        if label in results:
-            results[label]["training"] = rec
+    for label, r in results.items():  # kind: "reference" (truth, Linear), "kit" (NAOMI, SingleRes) or "peer" (PyPOTS)
+        r["kind"] = records.get(label, {}).get("kind", "reference")
+        if label in records:
+            r["training"] = records[label]
     truth = results["Ground truth"]["metrics"]
     linear = results["Linear"]["metrics"]
     print("\n== the four paper metrics (Figure 4) and the original code's squared error; mean over test sequences ==")

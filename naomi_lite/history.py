@@ -2,7 +2,8 @@
 
 ``History`` is what ``naomi_lite.train.train`` (one row per epoch) and
 ``naomi_lite.adversarial.train_adversarial`` (one row per iteration) return.
-``training_history`` joins the histories stored in a checkpoint's ``meta`` across continued runs.
+``training_history`` joins the histories stored in a checkpoint's ``meta`` across continued runs, and
+``training_minutes`` adds up their wall-clock minutes.
 
 Taught in ``05_pretraining.ipynb`` and ``06_adversarial_imitation.ipynb``.
 """
@@ -58,6 +59,16 @@ def training_history(meta: dict) -> dict:
             out["seconds"].append(sec0 + h["seconds"][i])
             out["loss_kind"].append(_loss_kind(phase, tc, gaussian))
     return out
+
+
+def training_minutes(meta: dict) -> float:
+    """Minutes of training in all, over every run of the chain ``meta["previous"]`` (a continued run
+    records only its own minutes). 0.0 when the meta has none. Taught in ``05_pretraining.ipynb``."""
+    total = 0.0
+    while meta:
+        total += float(meta.get("minutes", 0.0) or 0.0)
+        meta = meta.get("previous", {})
+    return total
 
 
 def _loss_kind(phase: str, tc: dict, gaussian: bool) -> str:

@@ -161,3 +161,7 @@ def test_cli_compare_scores_every_shipped_method(tmp_path):
     assert {"Linear", "NAOMI (shipped)", "NAOMI classroom", "SAITS (test-like masks)", "CSDI (test-like masks)"} <= set(methods)
     for name, r in methods.items():
         assert np.isfinite(r["metrics"]["l2_missing"]["mean"]), name
+    assert methods["Linear"]["kind"] == "reference" and methods["SAITS (test-like masks)"]["kind"] == "peer"
+    shipped = methods["NAOMI (shipped)"]
+    assert shipped["kind"] == "kit"  # trained in five continued runs: the minutes of all of them
+    assert shipped["training"]["minutes"] > shipped["training"]["last_run_minutes"]

@@ -64,6 +64,16 @@ def test_training_history_follows_continued_runs():
     assert h["val_l2"] == [0.9, 0.5, 0.4, 0.3] and h["seconds"][-1] == 25.0
 
 
+def test_training_minutes_add_up_every_continued_run():
+    from naomi_lite.history import training_minutes
+
+    assert training_minutes({}) == 0.0
+    assert training_minutes({"minutes": 20.2}) == 20.2
+    chain = {"minutes": 10.0, "previous": {"minutes": 2.5, "previous": {"minutes": 0.5}}}
+    assert training_minutes(chain) == 13.0
+    assert training_minutes({"minutes": None, "previous": {"minutes": 4.0}}) == 4.0
+
+
 def test_history_records_the_rate_each_epoch_trained_with():
     _, h = train(TrainConfig(**{**TINY, "lr_decay_every": 1, "fr_epochs": 0}))
     assert h.rows[1]["lr"] == TINY.get("lr", TrainConfig().lr)
