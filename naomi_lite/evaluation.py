@@ -54,6 +54,15 @@ def evaluate_l2(model, x: np.ndarray, mask: np.ndarray, batch_size: int = 256) -
     return float(metrics.l2_missing(impute_batched(model, x, mask, batch_size), x, mask).mean())
 
 
+def evaluate_best_of_k(model, x: np.ndarray, mask: np.ndarray, k: int, batch_size: int = 256, seed: int = 0) -> float:
+    """Mean over sequences of the best of ``k`` sampled imputations' L2 on the missing steps (Gaussian
+    models; sample i drawn with seed ``seed + i``): with ``fr_loss="variety"`` the trainer selects its
+    best epoch by this plus ``evaluate_l2``. Taught in ``06_adversarial_imitation.ipynb``."""
+    each = [metrics.l2_missing(impute_batched(model, x, mask, batch_size, sample=True, seed=seed + i), x, mask)
+            for i in range(k)]  # k arrays of (N,)
+    return float(np.min(np.stack(each), axis=0).mean())
+
+
 def billiards_summary(pred, truth=None, mask=None) -> dict:
     """Figure 4's metrics of one method: {metric: ``metrics.summarize`` dict (mean, p5, p95, n)}.
 

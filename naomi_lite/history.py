@@ -21,6 +21,7 @@ class History:
     rows: list = field(default_factory=list)
     interrupted: bool = False  # True when Ctrl-C / kill ended the run early (the best state so far is kept)
     diverged: str = ""  # why the run stopped when the loss, weights or validation became NaN or inf (best kept)
+    best_epoch: int = 0  # training runs: the epoch whose weights were kept (best validation score)
     pretrain_steps: int = 0  # adversarial runs: discriminator updates before it separated expert from imputed
 
     def add(self, **row) -> None:
@@ -74,7 +75,7 @@ def training_minutes(meta: dict) -> float:
 def _loss_kind(phase: str, tc: dict, gaussian: bool) -> str:
     """What a phase's loss measured: "nll" (Gaussian), the free-running loss kind, or "squared"."""
     if gaussian:
-        return "nll"
+        return "variety" if phase == "free-running" and tc.get("fr_loss") == "variety" else "nll"
     if phase == "free-running":
         return tc.get("fr_loss", "squared")
     if phase == "teacher-forced" and tc.get("tf_loss") == "inference":

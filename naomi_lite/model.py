@@ -313,6 +313,28 @@ class Imputer(nn.Module):
         return imputed_loss(self.run(x, mask), x, mask, distance)
 
 
+def sequence_distance(values: torch.Tensor, x: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    """(B,) each row's mean Euclidean distance between ``values`` and the truth ``x`` over its
+    missing steps: the L2 metric, per sequence."""
+    missing = (~mask).to(x.dtype)  # (B, T)
+    d = torch.sqrt(((values - x) ** 2).sum(-1) + DISTANCE_EPS)  # (B, T)
+    return (d * missing).sum(1) / missing.sum(1).clamp(min=1)
+
+
+def variety_loss(model: "Imputer", x: torch.Tensor, mask: torch.Tensor, k: int) -> torch.Tensor:
+    """The kit's free-running loss for Gaussian decoders (``fr_loss="variety"``; not in the paper):
+    the distance of the mean imputation plus the distance of the *best* of ``k`` sampled imputations,
+    each sample feeding its own draws back (line 10), so the model trains on the paths it will
+    sample. Only the best sample is penalised (the "variety loss" of trajectory forecasting, Gupta et
+    al. 2018), so the k samples may spread over the futures that are possible instead of all
+    hugging the mean; the mean run keeps the mean imputation accurate. Taught in ``06_adversarial_imitation.ipynb``."""
+    B = x.shape[0]
+    d_mean = sequence_distance(model.run(x, mask).values, x, mask)  # (B,)
+    xk, mk = x.repeat(k, 1, 1), mask.repeat(k, 1)  # (k*B, T, D), (k*B, T): k samples of every row, one batch
+    d_samples = sequence_distance(model.run(xk, mk, sample=True).values, xk, mk).view(k, B)  # (k, B)
+    return d_mean.mean() + d_samples.min(0).values.mean()
+
+
 def _sample(mean, std, sample: bool, generator) -> torch.Tensor:
     """The decoder's output to feed back: its mean, or with ``sample`` mean + std * eps
     (reparameterization, differentiable in mean and std)."""

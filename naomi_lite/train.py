@@ -52,15 +52,16 @@ from tqdm.auto import tqdm
 
 from .config import MODEL_KINDS, NAOMIConfig
 from .data import TASKS, task_data
-from .evaluation import evaluate_l2
+from .evaluation import evaluate_best_of_k, evaluate_l2
 from .history import History
 from .masks import _check_range as check_range
 from .masks import forward_mask, paper_mask
-from .model import Imputer, build_model
+from .model import Imputer, build_model, variety_loss
 from .runtime import get_device, set_seed
-from .safety import Diverged, best_finite, check_loss, check_weights, evaluate_or_diverge
+from .safety import Diverged, check_loss, check_weights, evaluate_or_diverge
 
-FR_LOSSES = ("squared", "distance")  # "distance": the per-step Euclidean error, i.e. the L2 metric itself
+FR_LOSSES = ("squared", "distance", "variety")  # "distance": the per-step Euclidean error, i.e. the L2 metric itself;
+# "variety" (Gaussian models, kit's extension): the mean run's distance plus the best of variety_k samples' (model.variety_loss)
 TF_LOSSES = ("paper", "inference")  # every level at every pivot (paper) / along inference's order (kit's extension)
 TRAIN_MASKS = ("paper", "forward")  # "forward" fine-tunes an imputation model for forward inference (§4.3)
 
@@ -97,7 +98,10 @@ class TrainConfig:
     lr_decay: float = _opt(0.5, "multiply the learning rate by this ...")
     lr_decay_every: int = _opt(10, "... every this many epochs of a phase")
     clip: float = _opt(1.0, "gradient-norm clipping")
-    fr_loss: str = _opt("squared", "loss of deterministic models on imputed steps: squared error or Euclidean distance")
+    fr_loss: str = _opt("squared", "free-running loss: squared error or Euclidean distance (deterministic models; Gaussian "
+                                   "ones use the NLL), or variety (Gaussian models, kit's extension: distance of the "
+                                   "mean run plus the best of --variety-k sampled runs)")
+    variety_k: int = _opt(4, "fr_loss variety: sampled imputations per sequence, the best one scored")
     mask: str = _opt("paper", "training/validation masks: paper (§4.1-4.2) or forward (§4.3, only step 0 observed)")
     missing: tuple = _opt((), "paper masks: missing steps per sequence, LO HI (default: the task's)")
     missing_start: tuple = _opt((), "mask curriculum (kit's extension): missing steps per sequence at the first "
@@ -118,7 +122,7 @@ class TrainConfig:
             raise ValueError(f"task must be one of {tuple(TASKS)}, got {self.task!r}")
         if self.model not in MODEL_KINDS:
             raise ValueError(f"model must be one of {MODEL_KINDS}, got {self.model!r}")
-        for name in ("n_train", "n_val", "batch_size", "lr_decay_every"):
+        for name in ("n_train", "n_val", "batch_size", "lr_decay_every", "variety_k"):
             if int(getattr(self, name)) < 1:
                 raise ValueError(f"{name} must be at least 1, got {getattr(self, name)!r}")
         for name in ("tf_epochs", "fr_epochs"):
@@ -132,6 +136,8 @@ class TrainConfig:
         for name, allowed in (("fr_loss", FR_LOSSES), ("tf_loss", TF_LOSSES), ("mask", TRAIN_MASKS)):
             if getattr(self, name) not in allowed:
                 raise ValueError(f"{name} must be one of {allowed}, got {getattr(self, name)!r}")
+        if self.fr_loss == "variety" and not TASKS[self.task]["gaussian"]:
+            raise ValueError(f"fr_loss='variety' scores sampled imputations; the {self.task} models are deterministic")
         if self.tf_loss == "inference" and self.model != "naomi":
             raise ValueError(f"tf_loss='inference' runs NAOMI's imputation loop; the {self.model} model has none")
         if self.crop and not 2 <= int(self.crop) <= TASKS[self.task]["T"]:
@@ -188,7 +194,7 @@ class TrainConfig:
 # distance until ``max_minutes`` is up. Chapter 05 (train_from_scratch) and benchmarks/peers.py use it.
 CLASSROOM = dict(decoder_base="linear", hidden=64, decoder_hidden=64, highest=16, crop=50, tf_epochs=2,
                  fr_epochs=1000, fr_lr=1e-3, fr_loss="distance", missing_start=(140, 170),
-                 curriculum_epochs=30, lr_decay_every=25, max_minutes=20.0)
+                 curriculum_epochs=30, lr_decay_every=40, max_minutes=20.0)
 
 
 def _classroom_recipe(model: str, overrides: dict) -> dict:
@@ -227,9 +233,12 @@ def train(cfg: TrainConfig, model: Imputer | None = None) -> tuple[Imputer, Hist
     if model.config.dim != train_x.shape[-1]:
         raise ValueError(f"the model takes dim={model.config.dim} values per step but {cfg.task} has {train_x.shape[-1]}")
     history = History()
-    best = (evaluate_l2(model, val_x, val_mask), copy.deepcopy(model.state_dict()))
+    init_l2 = evaluate_l2(model, val_x, val_mask)
+    extra = {"val_best_of_k": evaluate_best_of_k(model, val_x, val_mask, cfg.variety_k, seed=cfg.seed)} \
+        if cfg.fr_loss == "variety" else {}
+    best = (init_l2 + extra.get("val_best_of_k", 0.0), copy.deepcopy(model.state_dict()))  # (selection score, weights)
     start = time.time()
-    history.add(phase="init", epoch=0, loss=float("nan"), val_l2=best[0], lr=0.0, seconds=0.0)
+    history.add(phase="init", epoch=0, loss=float("nan"), val_l2=init_l2, lr=0.0, seconds=0.0, **extra)
     xt = torch.as_tensor(train_x, device=device)  # (N, T, D)
     rng = np.random.default_rng(cfg.seed + 2)
     epoch = 0
@@ -244,7 +253,9 @@ def train(cfg: TrainConfig, model: Imputer | None = None) -> tuple[Imputer, Hist
             opt = torch.optim.Adam(model.parameters(), lr=lr)
             sched = torch.optim.lr_scheduler.StepLR(opt, step_size=cfg.lr_decay_every, gamma=cfg.lr_decay)
             distance = cfg.fr_loss == "distance"
-            if phase == "free-running":
+            if phase == "free-running" and cfg.fr_loss == "variety":
+                loss_fn = functools.partial(variety_loss, model, k=cfg.variety_k)
+            elif phase == "free-running":
                 loss_fn = functools.partial(model.free_running_loss, distance=distance)
             elif cfg.tf_loss == "inference":
                 loss_fn = functools.partial(model.inference_teacher_forced_loss, distance=distance)
@@ -278,14 +289,21 @@ def train(cfg: TrainConfig, model: Imputer | None = None) -> tuple[Imputer, Hist
                 epoch_lr = opt.param_groups[0]["lr"]  # the rate this epoch trained with
                 sched.step()
                 check_weights(model, epoch)
-                val = evaluate_or_diverge(lambda: evaluate_l2(model, val_x, val_mask), epoch)
-                history.add(phase=phase, epoch=epoch, loss=float(np.mean(losses)), val_l2=val,
-                            lr=epoch_lr, seconds=time.time() - start)
+                val_l2 = evaluate_or_diverge(lambda: evaluate_l2(model, val_x, val_mask), epoch)
+                extra = {}
+                if cfg.fr_loss == "variety":  # select on what variety trains: the mean's L2 plus the best sample's
+                    extra["val_best_of_k"] = evaluate_or_diverge(
+                        lambda: evaluate_best_of_k(model, val_x, val_mask, cfg.variety_k, seed=cfg.seed), epoch)
+                val = val_l2 + extra.get("val_best_of_k", 0.0)  # the selection score
+                history.add(phase=phase, epoch=epoch, loss=float(np.mean(losses)), val_l2=val_l2,
+                            lr=epoch_lr, seconds=time.time() - start, **extra)
                 if cfg.verbose:
-                    tqdm.write(f"epoch {epoch:3d} {phase:15s} loss {np.mean(losses):.5f} val L2 {val:.4f}"
+                    shown = f"val L2 {val_l2:.4f}" + (f" best of {cfg.variety_k} {extra['val_best_of_k']:.4f}" if extra else "")
+                    tqdm.write(f"epoch {epoch:3d} {phase:15s} loss {np.mean(losses):.5f} {shown}"
                                f"{'  *best*' if val < best[0] else ''}  ({time.time() - start:.0f} s)")
                 if val < best[0]:
                     best = (val, copy.deepcopy(model.state_dict()))
+                    history.best_epoch = epoch
                 if out_of_time():
                     break
             if out_of_time():
@@ -297,7 +315,7 @@ def train(cfg: TrainConfig, model: Imputer | None = None) -> tuple[Imputer, Hist
     except Diverged as err:
         history.diverged = str(err)
         tqdm.write(f"stopped: {err}; keeping the best epoch so far (validation L2 {best[0]:.4f})")
-    model.load_state_dict(best[1])  # best validation L2 (of the mean imputation) over all epochs
+    model.load_state_dict(best[1])  # best validation L2 (of the mean imputation; variety: plus the best sample's) over all epochs
     model.eval()
     return model, history
 
@@ -421,12 +439,13 @@ def main(argv=None) -> int:
             fail(f"{stopped} before the first epoch ended: nothing to keep, {args.out} not written"
                  + ("; try a lower --lr" if history.diverged else ""))
         minutes = (time.time() - start) / 60
-        best = best_finite(history.column("val_l2"))
-        best_epoch = history.column("epoch")[history.column("val_l2").index(best)]
+        best_epoch = history.best_epoch  # the kept weights' epoch (by validation L2; variety: plus best of k)
+        best = history.column("val_l2")[history.column("epoch").index(best_epoch)]
         meta = {"command": "python -m naomi_lite.train " + " ".join(argv if argv is not None else sys.argv[1:]),
                 "minutes": round(minutes, 1), "best_val_l2": best,
                 "train_config": {k: (list(v) if isinstance(v, tuple) else v) for k, v in asdict(cfg).items()},
-                "history": {k: history.column(k) for k in ("epoch", "loss", "val_l2", "seconds")},
+                "history": {k: history.column(k) for k in ("epoch", "loss", "val_l2", "seconds")
+                            + (("val_best_of_k",) if cfg.fr_loss == "variety" else ())},
                 "phases": history.column("phase"), "device": str(get_device(cfg.device)),
                 "interrupted": history.interrupted, "diverged": history.diverged}
         if init is not None:

@@ -30,7 +30,9 @@ def test_same_seed_same_losses():
 
 @pytest.mark.parametrize("bad, message", [(dict(model="lstm"), "model must be one of"),
                                           (dict(batch_size=0), "batch_size"), (dict(lr=-1.0), "lr"),
-                                          (dict(task="mnist"), "task"), (dict(fr_loss="l1"), "fr_loss must be one of")])
+                                          (dict(task="mnist"), "task"), (dict(fr_loss="l1"), "fr_loss must be one of"),
+                                          (dict(fr_loss="variety"), "deterministic"),
+                                          (dict(task="court", fr_loss="variety", variety_k=0), "variety_k")])
 def test_config_errors_name_the_problem(bad, message):
     with pytest.raises(ValueError, match=message):
         TrainConfig(**{**TINY, **bad})
@@ -131,6 +133,41 @@ def test_distance_loss_is_the_l2_metric_and_trains():
     missing = (~mask).sum(1).numpy()
     per_seq = l2_missing(imputed.numpy(), x.numpy(), mask.numpy())
     assert loss == pytest.approx(float((per_seq * missing).sum() / missing.sum()), rel=1e-4)
+
+
+def test_variety_loss_scores_the_mean_run_plus_the_best_sample():
+    import torch
+
+    from naomi_lite import NAOMI
+    from naomi_lite.model import sequence_distance, variety_loss
+
+    torch.manual_seed(0)
+    model = NAOMI(dim=10, hidden=8, decoder_hidden=8, highest=4, gaussian=True)
+    x = torch.randn(3, 12, 10)
+    mask = torch.zeros(3, 12, dtype=torch.bool)
+    mask[:, [0, 5]] = True
+    # a row's distance is the mean Euclidean error over its missing steps only
+    values = x.clone()
+    values[0, 1] += torch.tensor([3.0, 4.0] + [0.0] * 8)
+    assert sequence_distance(values, x, mask)[0].item() == pytest.approx(5.0 / 10, abs=1e-3)  # sqrt(eps) elsewhere
+    assert sequence_distance(values, x, mask)[1].item() == pytest.approx(0.0, abs=1e-3)
+    # the loss: the mean run's distance plus the minimum over k sampled runs, drawn in that order
+    torch.manual_seed(1)
+    loss = variety_loss(model, x, mask, k=3)
+    torch.manual_seed(1)
+    d_mean = sequence_distance(model.run(x, mask).values, x, mask)
+    xs = model.run(x.repeat(3, 1, 1), mask.repeat(3, 1), sample=True).values.view(3, 3, 12, 10)
+    d_k = torch.stack([sequence_distance(xs[i], x, mask) for i in range(3)])  # (k, B)
+    assert loss.item() == pytest.approx((d_mean.mean() + d_k.min(0).values.mean()).item(), rel=1e-5)
+    loss.backward()  # through the best sample into the std head: the samples learn to spread
+    assert all(p.grad is not None and torch.isfinite(p.grad).all() for p in model.decoder.parameters())
+
+
+def test_variety_training_selects_on_mean_plus_best_of_k():
+    trained, history = train(TrainConfig(**{**TINY, "task": "court", "highest": 4, "fr_loss": "variety", "variety_k": 2}))
+    scores = [r["val_l2"] + r["val_best_of_k"] for r in history.rows]
+    assert history.best_epoch == history.column("epoch")[int(np.argmin(scores))]
+    assert all(r["val_best_of_k"] > 0 for r in history.rows)
 
 
 def _ignore_sigint():  # what a shell does to a background job (`nohup ... &`)
