@@ -17,6 +17,10 @@ pretrain the discriminator against the pretrained generator, then alternate seve
 discriminator updates with one generator update; the generator is updated only while
 the discriminator is not fooled too easily.
 
+The kit's extension (off by default, ``AdversarialConfig.variety_weight``): the generator loss may
+add the variety loss of ``model.variety_loss`` (the mean imputation's distance plus the best of k
+samples'), so the generator is pulled towards the truth and kept diverse while it imitates.
+
 Taught in ``06_adversarial_imitation.ipynb``.
 """
 from __future__ import annotations
@@ -31,7 +35,7 @@ from tqdm.auto import tqdm
 
 from .history import History
 from .masks import COURT_MISSING, paper_mask
-from .model import Imputer, imputed_loss
+from .model import Imputer, imputed_loss, variety_loss
 from .runtime import get_device, set_seed
 
 
@@ -50,6 +54,8 @@ class AdversarialConfig:
     d_lr: float = 1e-3          # discriminator learning rate
     fool_limit: float = 0.6     # skip the generator update when D already rates imputed steps above this
     nll_weight: float = 0.0     # optional NLL of the truth (on the imputed steps) added to the generator loss
+    variety_weight: float = 0.0 # kit's extension: this times model.variety_loss (mean run + best of variety_k samples)
+    variety_k: int = 4          # ... sampled imputations per play in that term
     clip: float = 1.0           # gradient-norm clipping for both networks
     missing: tuple = COURT_MISSING  # paper masks for the court data (§4.2): 40-49 of 50 steps missing
     seed: int = 0
@@ -57,7 +63,7 @@ class AdversarialConfig:
     progress: bool = True       # tqdm progress bars
 
     def __post_init__(self) -> None:
-        for name in ("disc_hidden", "batch_size", "d_steps"):
+        for name in ("disc_hidden", "batch_size", "d_steps", "variety_k"):
             if int(getattr(self, name)) < 1:
                 raise ValueError(f"{name} must be at least 1, got {getattr(self, name)!r}")
         for name in ("d_pretrain_steps", "iterations"):
@@ -66,6 +72,9 @@ class AdversarialConfig:
         for name in ("g_lr", "d_lr", "clip"):
             if not float(getattr(self, name)) > 0:
                 raise ValueError(f"{name} must be positive, got {getattr(self, name)!r}")
+        for name in ("nll_weight", "variety_weight"):
+            if not float(getattr(self, name)) >= 0:  # also refuses NaN
+                raise ValueError(f"{name} must be >= 0, got {getattr(self, name)!r}")
         if not 0 < self.separation <= 1:
             raise ValueError(f"separation must be in (0, 1], got {self.separation!r}")
         if self.step_scale < 0:
@@ -219,6 +228,8 @@ def train_adversarial(model: Imputer, train_x: np.ndarray, cfg: AdversarialConfi
         g_loss = F.binary_cross_entropy_with_logits(fake_logits, torch.ones_like(fake_logits))
         if cfg.nll_weight:  # NLL of the truth under the decoder's Gaussians along this imputation
             g_loss = g_loss + cfg.nll_weight * imputed_loss(out, expert, mask)
+        if cfg.variety_weight:  # kit's extension: stay accurate (mean run) and diverse (best of k) while imitating
+            g_loss = g_loss + cfg.variety_weight * variety_loss(model, expert, mask, cfg.variety_k)
         if updated:  # the generator moves only while D is not fooled too easily
             g_opt.zero_grad(set_to_none=True)
             g_loss.backward()

@@ -58,6 +58,25 @@ def test_deterministic_models_and_bad_settings_are_refused():
         AdversarialConfig(fool_limit=0)
     with pytest.raises(ValueError, match="d_steps"):
         AdversarialConfig(d_steps=0)
+    with pytest.raises(ValueError, match="variety_weight"):
+        AdversarialConfig(variety_weight=float("nan"))
+    with pytest.raises(ValueError, match="variety_k"):
+        AdversarialConfig(variety_k=0)
+
+
+def test_variety_term_adds_the_variety_loss_to_the_generator_loss():
+    data = np.random.default_rng(0).normal(size=(32, 12, 4)).astype(np.float32)
+    runs = {}
+    for w in (0.0, 1.0):
+        torch.manual_seed(0)
+        model = NAOMI(NAOMIConfig(dim=4, hidden=8, decoder_hidden=8, highest=8, gaussian=True))
+        cfg = AdversarialConfig(disc_hidden=8, d_pretrain_steps=0, iterations=1, d_steps=1, batch_size=8,
+                                missing=(6, 10), fool_limit=1.0, variety_weight=w, variety_k=2, progress=False,
+                                device="cpu")
+        runs[w] = train_adversarial(model, data, cfg)[2].rows[0]
+    # same seed, same batch, same critic: only the generator loss differs, by a positive distance term
+    assert runs[1.0]["p_model"] == runs[0.0]["p_model"]
+    assert runs[1.0]["g_loss"] > runs[0.0]["g_loss"]
 
 
 def test_step_discriminator_sees_the_steps_and_is_the_default():
