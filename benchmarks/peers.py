@@ -46,7 +46,7 @@ from naomi_lite.data import TEST_SEED, billiards_test_set
 from naomi_lite.evaluation import billiards_summary, impute_batched
 from naomi_lite.history import training_minutes
 from naomi_lite.metrics import squared_error
-from naomi_lite.paths import CHECKPOINT_DIR, OutputError, check_output
+from naomi_lite.paths import CHECKPOINT_DIR, REPO_ROOT, OutputError, check_output
 from naomi_lite.train import _stop_on_signals as stop_on_signals
 from naomi_lite.train import classroom_flags
 
@@ -118,6 +118,14 @@ def _find(name: str, folder: Path, shipped: Path) -> Path | None:
     return None
 
 
+def _shown(path: Path) -> str:
+    """``path`` relative to the repository when it lies inside it (the stored JSON names no machine's folders)."""
+    try:
+        return str(Path(path).resolve().relative_to(REPO_ROOT.resolve()))
+    except ValueError:
+        return str(path)
+
+
 def compare(args) -> int:
     device = device_from_args(args)
     if device is None:
@@ -141,7 +149,7 @@ def compare(args) -> int:
             continue
         model = naomi_lite.load(path, device)
         methods[label] = (lambda model=model: impute_batched(model, x, mask, args.batch_size), None)
-        records[label] = dict(kind="kit", path=str(path), minutes=training_minutes(model.meta),
+        records[label] = dict(kind="kit", path=_shown(path), minutes=training_minutes(model.meta),
                               last_run_minutes=model.meta.get("minutes"), masks="paper (test-like)",
                               best_val_l2=model.meta.get("best_val_l2"))
     for method in pp.PEERS:
@@ -158,7 +166,7 @@ def compare(args) -> int:
                 return 2
             n_samples = args.csdi_samples if method == "csdi" else 1
             methods[label] = (lambda peer=peer, k=n_samples: peer.impute(x, mask, n_samples=k), None)
-            records[label] = dict(kind="peer", path=str(path), minutes=peer.meta.get("minutes"), masks=masks,
+            records[label] = dict(kind="peer", path=_shown(path), minutes=peer.meta.get("minutes"), masks=masks,
                                   best_val_l2=peer.meta.get("val_l2"), epochs=peer.meta.get("epochs"),
                                   steps=peer.meta.get("steps"), samples_averaged=n_samples)
 
@@ -195,7 +203,6 @@ def compare(args) -> int:
     if args.json:
         write_json(args.json, {"info": info, "options": options(args), "pypots": pp.pypots_version(),
                                "test_set": {"n": args.n, "seed": TEST_SEED}, "methods": results})
-        print(f"wrote {args.json}")
     return 0
 
 
