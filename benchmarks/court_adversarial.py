@@ -160,7 +160,8 @@ def stochastic_targets(results: dict, forecast: dict, name: str = "NAOMI adversa
     f, lin = forecast[name], forecast["Linear"]["ade_mean"]
     expert, mine = results["Expert"]["metrics"], results[name]["metrics"]
     rel = {m: mine[m]["median"] / expert[m]["median"] if expert[m]["median"] else float("inf") for m in METRICS}
-    within = [m for m in METRICS if abs(rel[m] - 1) <= 0.3]
+    # within 30%: |mine - expert| <= 0.3 |expert|, so a median of 0 where the expert's is 0 counts as within
+    within = [m for m in METRICS if abs(mine[m]["median"] - expert[m]["median"]) <= 0.3 * abs(expert[m]["median"])]
     shown = [f"{f['ade_mean'] / lin:.3f} x Linear ({f['ade_mean']:.4f} vs {lin:.4f})",
              f"{f['best_of_k'] / lin:.3f} x Linear", f"{f['best_over_sample']:.3f}",
              f"{rel['step_change']:.2f} x expert", f"{len(within)} of 5 ({', '.join(within) or 'none'})"]

@@ -233,6 +233,7 @@ def train(cfg: TrainConfig, model: Imputer | None = None) -> tuple[Imputer, Hist
     if model.config.dim != train_x.shape[-1]:
         raise ValueError(f"the model takes dim={model.config.dim} values per step but {cfg.task} has {train_x.shape[-1]}")
     history = History()
+    score_name = "L2 + best-of-k L2" if cfg.fr_loss == "variety" else "L2"  # what selects the kept epoch
     init_l2 = evaluate_l2(model, val_x, val_mask)
     extra = {"val_best_of_k": evaluate_best_of_k(model, val_x, val_mask, cfg.variety_k, seed=cfg.seed)} \
         if cfg.fr_loss == "variety" else {}
@@ -311,10 +312,10 @@ def train(cfg: TrainConfig, model: Imputer | None = None) -> tuple[Imputer, Hist
     except KeyboardInterrupt:
         history.interrupted = True
         tqdm.write(f"interrupted after {time.time() - start:.0f} s: keeping the best epoch so far "
-                   f"(validation L2 {best[0]:.4f})")
+                   f"(validation {score_name} {best[0]:.4f})")
     except Diverged as err:
         history.diverged = str(err)
-        tqdm.write(f"stopped: {err}; keeping the best epoch so far (validation L2 {best[0]:.4f})")
+        tqdm.write(f"stopped: {err}; keeping the best epoch so far (validation {score_name} {best[0]:.4f})")
     model.load_state_dict(best[1])  # best validation L2 (of the mean imputation; variety: plus the best sample's) over all epochs
     model.eval()
     return model, history
