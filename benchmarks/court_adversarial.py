@@ -30,7 +30,10 @@ basketball masks (§4.2: step 0 observed, 40-49 of the 50 steps missing;
    ``court_metrics.ade``) of each model's mean imputation, of one sample, and of the best of the
    ``--samples`` samples (``court_metrics.best_of_k_ade``), the ratio best / one sample (1 = all
    samples alike), and the best of K against Linear's ADE.
-4. **Targets** (MET / NOT MET, computed from the numbers above; nothing was tuned on
+4. **Forward inference** (paper §4.3, Table 2): only step 0 of each test play known; the five
+   metrics of one sample per play from ``court-rnn``, ``court-singleres-forward`` and
+   ``court-naomi-forward``, beside the expert's.
+5. **Targets** (MET / NOT MET, computed from the numbers above; nothing was tuned on
    this test set):
    * NAOMI adversarial is closer to the expert than NAOMI pretrain-only on at least 3
      of the 5 metrics;
@@ -43,7 +46,7 @@ basketball masks (§4.2: step 0 observed, 40-49 of the 50 steps missing;
      to the expert than NAOMI pretrain on >= 4 of 5.
 
 A missing checkpoint is reported and skipped (its targets print SKIPPED). Checkpoints:
-``naomi_lite/checkpoints/court-{singleres,naomi-pretrain,naomi-adversarial}.pt``;
+``naomi_lite/checkpoints/court-{singleres,naomi-pretrain,naomi-adversarial}.pt`` (and the three forward ones);
 ``benchmarks/README.md`` lists the commands that made them.
 
 Usage::
@@ -69,6 +72,7 @@ from naomi_lite.baselines import knn_impute, linear_interpolate
 from naomi_lite.evaluation import closer_count as ev_closer_count
 from naomi_lite.data import TASKS, TEST_SEED, court_test_set
 from naomi_lite.evaluation import court_summary, impute_batched, pairwise_spread
+from naomi_lite.masks import forward_mask
 
 MISSING = TASKS["court"]["missing"]  # paper §4.2: 40-49 of 50 steps missing
 T = 50
@@ -78,11 +82,28 @@ SCI = {"out_of_bound_rate", "step_change"}  # printed in scientific notation
 # name in the tables, checkpoint name, model kind stored in its config
 MODELS = [("SingleRes", "court-singleres", "singleres"), ("NAOMI pretrain", "court-naomi-pretrain", "naomi"),
           ("NAOMI adversarial", "court-naomi-adversarial", "naomi")]
+FORWARD_MODELS = [("RNN", "court-rnn", "rnn"), ("SingleRes", "court-singleres-forward", "singleres"),
+                  ("NAOMI", "court-naomi-forward", "naomi")]  # forward inference (§4.3, Table 2)
 TRAIN_COMMANDS = {
     "court-singleres": "python -m naomi_lite.train --task court --model singleres ... (see benchmarks/README.md)",
     "court-naomi-pretrain": "python -m naomi_lite.train --task court --model naomi ... (see benchmarks/README.md)",
     "court-naomi-adversarial": "python benchmarks/train_court_adversarial.py",
+    "court-rnn": "python -m naomi_lite.train --task court --model rnn ... (see README.md)",
+    "court-singleres-forward": "python -m naomi_lite.train --task court --model singleres --mask forward ... (see README.md)",
+    "court-naomi-forward": "python -m naomi_lite.train --task court --model naomi --mask forward ... (see README.md)",
 }
+
+
+def forward_inference(x: np.ndarray, checkpoint_dir, device, batch_size: int, seed: int) -> dict:
+    """Table 2 (§4.3): only step 0 of each play known; the five metrics of one sample per play from each
+    forward checkpoint (and the expert's), {label: court_summary dict}. Missing checkpoints are skipped."""
+    fmask = forward_mask(len(x), x.shape[1], n_observed=1)  # (N, T): step 0 observed
+    out = {"Expert": court_summary(x)}
+    for label, ckpt, kind in FORWARD_MODELS:
+        model, _ = load_model(ckpt, kind, checkpoint_dir, device, TRAIN_COMMANDS[ckpt], gaussian=True)
+        if model is not None:
+            out[label] = court_summary(impute_batched(model, x, fmask, batch_size, sample=True, seed=seed))
+    return out
 
 
 def fmt(s: dict, sci: bool = False) -> str:
@@ -276,6 +297,12 @@ def main(argv=None) -> int:
 
     print_impute_times(results, args.n, "play", device, args.batch_size, truth="Expert")
 
+    forward = forward_inference(x, args.checkpoint_dir, device, args.batch_size, args.seed)
+    print(f"\n== forward inference (paper §4.3, Table 2): only step 0 known, one sample per play, {args.n} plays; "
+          f"median [25th, 75th percentile] ==")
+    print_table(["method"] + [names[m] for m in METRICS],
+                [[label] + [fmt(r[m], sci=m in SCI) for m in METRICS] for label, r in forward.items()])
+
     targets = compute_targets(results) + stochastic_targets(results, forecast)
     print_targets(targets)
 
@@ -283,7 +310,8 @@ def main(argv=None) -> int:
         write_json(args.json, {"info": info, "options": options(args),
                                "test_set": {"n": args.n, "seed": TEST_SEED, "mask_seed": TEST_SEED + 1,
                                             "missing_min": int(missing.min()), "missing_max": int(missing.max())},
-                               "methods": results, "diversity": div, "forecasting": forecast, "targets": targets})
+                               "methods": results, "diversity": div, "forecasting": forecast, "forward_inference": forward,
+                               "targets": targets})
     return 0
 
 
