@@ -317,7 +317,7 @@ def sequence_distance(values: torch.Tensor, x: torch.Tensor, mask: torch.Tensor)
     """(B,) each row's mean Euclidean distance between ``values`` and the truth ``x`` over its
     missing steps: the L2 metric, per sequence."""
     missing = (~mask).to(x.dtype)  # (B, T)
-    d = torch.sqrt(((values - x) ** 2).sum(-1) + DISTANCE_EPS)  # (B, T)
+    d = step_loss(values, None, x, distance=True)  # (B, T)
     return (d * missing).sum(1) / missing.sum(1).clamp(min=1)
 
 

@@ -52,12 +52,6 @@ def evaluate_or_diverge(evaluate, epoch: int) -> float:
     return value
 
 
-def best_finite(values) -> float:
-    """The smallest finite value (NaN if there is none): a run's best validation score."""
-    finite = [v for v in values if math.isfinite(v)]
-    return min(finite) if finite else float("nan")
-
-
 def rescue_path(path) -> Path:
     """A free name beside ``path`` (``m.pt`` -> ``m.rescued-<pid>.pt``) for a result that must not be lost
     when ``path`` itself may not be replaced."""

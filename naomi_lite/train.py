@@ -234,12 +234,20 @@ def train(cfg: TrainConfig, model: Imputer | None = None) -> tuple[Imputer, Hist
         raise ValueError(f"the model takes dim={model.config.dim} values per step but {cfg.task} has {train_x.shape[-1]}")
     history = History()
     score_name = "L2 + best-of-k L2" if cfg.fr_loss == "variety" else "L2"  # what selects the kept epoch
-    init_l2 = evaluate_l2(model, val_x, val_mask)
-    extra = {"val_best_of_k": evaluate_best_of_k(model, val_x, val_mask, cfg.variety_k, seed=cfg.seed)} \
-        if cfg.fr_loss == "variety" else {}
-    best = (init_l2 + extra.get("val_best_of_k", 0.0), copy.deepcopy(model.state_dict()))  # (selection score, weights)
+
+    def validate(epoch: int | None) -> dict:
+        """The validation columns of a history row: val_l2, and with variety val_best_of_k. After a
+        training epoch NaN or inf raises Diverged; the starting model (``epoch=None``) is only scored."""
+        run = (lambda f: f()) if epoch is None else (lambda f: evaluate_or_diverge(f, epoch))
+        out = {"val_l2": run(lambda: evaluate_l2(model, val_x, val_mask))}
+        if cfg.fr_loss == "variety":  # select on what variety trains: the mean's L2 plus the best sample's
+            out["val_best_of_k"] = run(lambda: evaluate_best_of_k(model, val_x, val_mask, cfg.variety_k, seed=cfg.seed))
+        return out
+
+    val = validate(None)
+    best = (sum(val.values()), copy.deepcopy(model.state_dict()))  # (selection score, weights)
     start = time.time()
-    history.add(phase="init", epoch=0, loss=float("nan"), val_l2=init_l2, lr=0.0, seconds=0.0, **extra)
+    history.add(phase="init", epoch=0, loss=float("nan"), lr=0.0, seconds=0.0, **val)
     xt = torch.as_tensor(train_x, device=device)  # (N, T, D)
     rng = np.random.default_rng(cfg.seed + 2)
     epoch = 0
@@ -290,20 +298,17 @@ def train(cfg: TrainConfig, model: Imputer | None = None) -> tuple[Imputer, Hist
                 epoch_lr = opt.param_groups[0]["lr"]  # the rate this epoch trained with
                 sched.step()
                 check_weights(model, epoch)
-                val_l2 = evaluate_or_diverge(lambda: evaluate_l2(model, val_x, val_mask), epoch)
-                extra = {}
-                if cfg.fr_loss == "variety":  # select on what variety trains: the mean's L2 plus the best sample's
-                    extra["val_best_of_k"] = evaluate_or_diverge(
-                        lambda: evaluate_best_of_k(model, val_x, val_mask, cfg.variety_k, seed=cfg.seed), epoch)
-                val = val_l2 + extra.get("val_best_of_k", 0.0)  # the selection score
-                history.add(phase=phase, epoch=epoch, loss=float(np.mean(losses)), val_l2=val_l2,
-                            lr=epoch_lr, seconds=time.time() - start, **extra)
+                val = validate(epoch)
+                score = sum(val.values())  # the selection score
+                history.add(phase=phase, epoch=epoch, loss=float(np.mean(losses)), lr=epoch_lr,
+                            seconds=time.time() - start, **val)
                 if cfg.verbose:
-                    shown = f"val L2 {val_l2:.4f}" + (f" best of {cfg.variety_k} {extra['val_best_of_k']:.4f}" if extra else "")
+                    shown = f"val L2 {val['val_l2']:.4f}" + (f" best of {cfg.variety_k} {val['val_best_of_k']:.4f}"
+                                                             if "val_best_of_k" in val else "")
                     tqdm.write(f"epoch {epoch:3d} {phase:15s} loss {np.mean(losses):.5f} {shown}"
-                               f"{'  *best*' if val < best[0] else ''}  ({time.time() - start:.0f} s)")
-                if val < best[0]:
-                    best = (val, copy.deepcopy(model.state_dict()))
+                               f"{'  *best*' if score < best[0] else ''}  ({time.time() - start:.0f} s)")
+                if score < best[0]:
+                    best = (score, copy.deepcopy(model.state_dict()))
                     history.best_epoch = epoch
                 if out_of_time():
                     break
