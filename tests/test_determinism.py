@@ -130,11 +130,16 @@ def test_a_chapter_seeds_everything_it_draws(path):
 
 
 def _printed(path) -> list[str]:
-    """Everything a run printed (stream and text/plain outputs), in order."""
+    """Everything each code cell printed (stream and text/plain outputs), one string per cell.
+
+    A cell's outputs are joined: how the kernel splits one cell's stream into output items depends on
+    timing (two prints may arrive as one item or two), so only the joined text is reproducible.
+    """
     out = []
     for cell in nbformat.read(path, as_version=4).cells:
-        for o in cell.get("outputs", []):
-            out.append(o.get("text") or o.get("data", {}).get("text/plain", ""))
+        if cell.cell_type == "code":
+            out.append("".join(o.get("text") or o.get("data", {}).get("text/plain", "")
+                               for o in cell.get("outputs", [])))
     return out
 
 
