@@ -65,8 +65,13 @@ def classroom_command(model: str, minutes: float, out: Path, threads: int) -> li
     return cmd
 
 
-def peer_file(folder: Path, method: str, masks: str) -> Path:
-    return folder / f"billiards-{method}-{masks}.pt"
+# Training plays per task: the kit's own models' (billiards: TrainConfig.n_train, the classroom recipe;
+# court: the shipped court checkpoints, benchmarks/README.md "How the shipped court checkpoints were made").
+N_TRAIN = {"billiards": 4000, "court": 10_000}
+
+
+def peer_file(folder: Path, method: str, masks: str, task: str = "billiards") -> Path:
+    return folder / f"{task}-{method}-{masks}.pt"
 
 
 # ---------------------------------------------------------------------------
@@ -76,6 +81,10 @@ def peer_file(folder: Path, method: str, masks: str) -> Path:
 def train(args) -> int:
     folder = args.checkpoint_dir
     if args.method in KIT_MODELS:
+        if args.task != "billiards":
+            print(f"error: the kit's {args.task} models are trained by the commands in benchmarks/README.md "
+                  "('How the shipped court checkpoints were made'), not by peers.py train", file=sys.stderr)
+            return 2
         out = folder / f"billiards-{args.method}-classroom.pt"
         try:
             check_output(out, force=args.force)
@@ -85,11 +94,11 @@ def train(args) -> int:
         cmd = classroom_command(args.method, args.minutes, out, args.threads)
         print("$", " ".join(cmd[1:]), flush=True)
         return subprocess.run(cmd, cwd=ROOT).returncode
-    out = peer_file(folder, args.method, args.masks)
+    out = peer_file(folder, args.method, args.masks, args.task)
     try:
         check_output(out, force=args.force)
-        cfg = pp.PeerConfig(method=args.method, masks=args.masks, minutes=args.minutes, batch_size=args.batch_size,
-                            device=args.device)
+        cfg = pp.PeerConfig(method=args.method, task=args.task, masks=args.masks, minutes=args.minutes,
+                            batch_size=args.batch_size, n_train=args.n_train or N_TRAIN[args.task], device=args.device)
     except (OutputError, ValueError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
@@ -241,6 +250,9 @@ def parse_args(argv=None) -> argparse.Namespace:
     t.add_argument("--masks", choices=pp.MASKS, default="test-like", help="peers' training masks")
     t.add_argument("--minutes", type=float, default=20.0, help="the budget")
     t.add_argument("--batch-size", type=int, default=32, help="peers' batch size (PyPOTS's default)")
+    t.add_argument("--task", choices=tuple(N_TRAIN), default="billiards", help="the data the peer trains on")
+    t.add_argument("--n-train", type=int, default=0,
+                   help=f"training sequences (0 = the kit's models' own: {N_TRAIN})")
     t.add_argument("--force", action="store_true", help="replace an existing file")
     c = sub.add_parser("compare", parents=[common], help="score every trained method on the test set")
     a = sub.add_parser("all", parents=[common], help="train every method, then compare")
@@ -260,6 +272,8 @@ def parse_args(argv=None) -> argparse.Namespace:
             p.error(f"--{name.replace('_', '-')} must be at least 1")
     if args.threads < 0:
         p.error("--threads must be >= 0")
+    if getattr(args, "n_train", 0) < 0:
+        p.error("--n-train must be >= 0 (0 = the kit's own number)")
     return args
 
 

@@ -141,3 +141,79 @@ def knn_impute(x, mask, train, k: int = 10, chunk_size: int = 256):
         out[lo:lo + chunk_size] = np.where(m[lo:lo + chunk_size, :, None], a[lo:lo + chunk_size], fill)
     out = back(out[0] if single else out)
     return _restore_observed(out, x, m[0] if single else m)
+
+
+class GaussianConditional:
+    """A linear-Gaussian imputer (kit's yardstick, not in the paper): fit the mean and covariance of
+    whole training sequences, then impute each sequence by the Gaussian conditional on its observed steps.
+
+    With every sequence flattened to one vector v = vec(x) of T*D values (time-major), mean mu and
+    covariance S (plus ``ridge`` times the average variance on the diagonal), the missing part m
+    given the observed part o is Gaussian with
+
+        mean  mu_m + S_mo S_oo^-1 (v_o - mu_o)
+        cov   S_mm - S_mo S_oo^-1 S_om
+
+    (Kriging; the best *linear* imputer of these data in squared error). ``impute`` returns the
+    mean, ``samples`` draws from the conditional. It knows nothing of physics or goals, only the
+    data's second moments; so whatever a learned model gains over it is non-linear structure.
+    Taught in ``06_adversarial_imitation.ipynb``.
+    """
+
+    def __init__(self, train, ridge: float = 1e-6):
+        y, _ = _split_type(train)
+        y = np.asarray(y, dtype=np.float64)
+        if y.ndim != 3:
+            raise ValueError(f"train must have shape (M, T, D), got {y.shape}")
+        if len(y) < 2:
+            raise ValueError(f"train needs at least 2 sequences for a covariance, got {len(y)}")
+        if not np.isfinite(y).all():
+            raise ValueError("train holds NaN or inf; training sequences must be complete")
+        if not ridge >= 0:
+            raise ValueError(f"ridge must be >= 0, got {ridge!r}")
+        self.T, self.D = y.shape[1:]
+        flat = y.reshape(len(y), -1)                                      # (M, T*D)
+        self.mu = flat.mean(axis=0)                                       # (T*D,)
+        cov = np.cov(flat, rowvar=False)                                  # (T*D, T*D)
+        self.cov = cov + ridge * np.trace(cov) / len(cov) * np.eye(len(cov))
+
+    def _parts(self, v, m):
+        """One sequence: (observed flags (T*D,), conditional mean (n_missing,), gain) for vec v and mask m (T,)."""
+        o = np.repeat(m, self.D)                                          # (T*D,) observed entries
+        gain = np.linalg.solve(self.cov[np.ix_(o, o)], self.cov[np.ix_(o, ~o)]).T  # (n_m, n_o): S_mo S_oo^-1
+        return o, self.mu[~o] + gain @ (v[o] - self.mu[o]), gain
+
+    def _check(self, x, mask):
+        a, m, single, back = _prepare(x, mask)
+        if a.shape[1:] != (self.T, self.D):
+            raise ValueError(f"x must have shape (N, {self.T}, {self.D}) like the training sequences, got {a.shape}")
+        return a, m, single, back
+
+    def impute(self, x, mask):
+        """The conditional mean, (N, T, D) (or (T, D)); observed steps exactly as given."""
+        a, m, single, back = self._check(x, mask)
+        out = a.copy()
+        for i in range(len(a)):
+            v = a[i].reshape(-1)                                          # (T*D,)
+            o, mean, _ = self._parts(v, m[i])
+            out[i].reshape(-1)[~o] = mean
+        out = back(out[0] if single else out)
+        return _restore_observed(out, x, m[0] if single else m)
+
+    def samples(self, x, mask, n_samples: int = 20, seed: int = 0) -> np.ndarray:
+        """``n_samples`` draws from the conditional, NumPy (N, S, T, D); observed steps as given."""
+        if isinstance(n_samples, bool) or not isinstance(n_samples, (int, np.integer)) or n_samples < 1:
+            raise ValueError(f"n_samples must be a positive integer, got {n_samples!r}")
+        a, m, single, _ = self._check(x, mask)
+        rng = np.random.default_rng(seed)
+        out = np.repeat(a[:, None], n_samples, axis=1)                    # (N, S, T, D)
+        for i in range(len(a)):
+            o, mean, gain = self._parts(a[i].reshape(-1), m[i])
+            cov = self.cov[np.ix_(~o, ~o)] - gain @ self.cov[np.ix_(o, ~o)]  # (n_m, n_m)
+            w, V = np.linalg.eigh((cov + cov.T) / 2)
+            root = V * np.sqrt(np.clip(w, 0, None))                       # (n_m, n_m): root @ root.T = cov
+            draws = mean + rng.standard_normal((n_samples, len(mean))) @ root.T  # (S, n_m)
+            flat = out[i].reshape(n_samples, -1)                          # (S, T*D), a view
+            flat[:, ~o] = draws
+        out = np.where(m[:, None, :, None], np.asarray(a)[:, None], out)
+        return (out[0] if single else out).astype(np.float32)

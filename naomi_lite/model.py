@@ -24,6 +24,7 @@ and ``05_pretraining.ipynb`` (section 5).
 from __future__ import annotations
 
 import copy
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -607,6 +608,39 @@ def with_relative_heads(model: Imputer) -> Imputer:
         for head in new.decoder.heads:
             head.w2.zero_()
             head.b2.zero_()
+    new.meta = getattr(model, "meta", {})
+    return new
+
+
+def with_gaussian_heads(model: Imputer, std: float) -> Imputer:
+    """A Gaussian copy of a deterministic ``model`` (kit's extension, ``train --init-from ... --gaussian-heads STD``):
+    the encoders and heads are kept, each head's output layer gains D standard-deviation outputs that start
+    at ``std`` everywhere (zero weights, a constant bias), so the copy's mean imputation is exactly the
+    deterministic model's and training first learns the spread. Used to train the court model's mean
+    deterministically first (``benchmarks/README.md``, court ablation, session 9). Taught in ``06_adversarial_imitation.ipynb``."""
+    if model.config.gaussian:
+        raise ValueError("--gaussian-heads: the --init-from model is Gaussian already")
+    if not std > model.config.min_std:
+        raise ValueError(f"--gaussian-heads: the starting std must be above the std floor min_std = "
+                         f"{model.config.min_std:g}, got {std!r}")
+    config = copy.deepcopy(model.config)
+    config.gaussian = True
+    new = MODELS[config.model](config).to(model.device)
+    state = model.state_dict()
+    D = config.dim
+    raw = math.log(math.expm1(std - config.min_std))  # softplus(raw) + min_std = std
+    for name, value in new.state_dict().items():  # views of new's parameters: filled in place
+        old = state[name]
+        if old.shape == value.shape:
+            value.copy_(old)
+        elif name.endswith("w2"):  # (Hd, D) -> (Hd, 2D): mean columns kept, std columns zero
+            value.zero_()
+            value[..., :D] = old
+        elif name.endswith("b2"):  # (D,) -> (2D,)
+            value[:D] = old
+            value[D:] = raw
+        else:
+            raise ValueError(f"--gaussian-heads: cannot carry {name} from shape {tuple(old.shape)} to {tuple(value.shape)}")
     new.meta = getattr(model, "meta", {})
     return new
 

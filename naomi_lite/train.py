@@ -351,6 +351,10 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--relative-heads", action="store_true",
                    help="with --init-from: switch the loaded model to the kit's pivot-relative heads (encoders and the "
                         "heads' hidden layers kept, output layers from zero; model.with_relative_heads)")
+    p.add_argument("--gaussian-heads", type=float, default=None, metavar="STD",
+                   help="with --init-from a deterministic model: make it Gaussian, its std outputs starting at STD "
+                        "and its mean unchanged, to learn the spread after the mean (kit's extension; "
+                        "model.with_gaussian_heads)")
     return p
 
 
@@ -380,7 +384,7 @@ def main(argv=None) -> int:
     ``--out`` stops at once); a run that is stopped or diverges writes its best epoch; nothing
     is replaced without ``--force``. See ``docs/RELIABILITY.md``."""
     from .checkpoints import save
-    from .model import with_relative_heads
+    from .model import with_gaussian_heads, with_relative_heads
     from .paths import OutputError, check_output, output_lock
     from .safety import rescue_path
 
@@ -400,6 +404,8 @@ def main(argv=None) -> int:
         torch.set_num_threads(args.threads)
     if args.relative_heads and args.init_from is None:
         parser.error("--relative-heads needs --init-from (the model whose heads to switch)")
+    if args.gaussian_heads is not None and args.init_from is None:
+        parser.error("--gaussian-heads needs --init-from (the deterministic model to make Gaussian)")
     kw = {f.name: getattr(args, f.name) for f in fields(TrainConfig)}
     try:
         cfg = TrainConfig(**kw)
@@ -420,6 +426,11 @@ def main(argv=None) -> int:
             if init.config.decoder_base != "none":
                 parser.error("--relative-heads: the --init-from model has pivot-relative heads already")
             init = with_relative_heads(init)
+        if args.gaussian_heads is not None:
+            try:
+                init = with_gaussian_heads(init, args.gaussian_heads)
+            except ValueError as err:
+                parser.error(str(err))
         # the checkpoint's shape wins: record it in the run's config, so meta never claims another shape
         shape = {k: getattr(init.config, k) for k in ("hidden", "layers", "decoder_hidden", "highest", "decoder_base", "min_std", "backward_gap")}
         cfg = dataclasses.replace(cfg, **shape)

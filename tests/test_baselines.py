@@ -162,3 +162,55 @@ def test_baselines_on_billiards(billiards):
     # measured: linear 0.286, KNN 0.273 (seeds as in this fixture)
     assert 0.2 < l2_missing(lin, test, mask).mean() < 0.4
     assert 0.2 < l2_missing(knn, test, mask).mean() < 0.4
+
+
+# --- the Gaussian conditional (kit's yardstick) ---------------------------------------------------------
+
+
+def _gaussian_sequences(n=4000, T=6, seed=0):
+    """Sequences from a known Gaussian: a random walk with Gaussian steps, D = 1."""
+    rng = np.random.default_rng(seed)
+    return np.cumsum(rng.normal(size=(n, T, 1)), axis=1)  # (n, T, 1): cov[s, t] = min(s, t) + 1
+
+
+def test_gaussian_conditional_of_a_random_walk_is_the_brownian_bridge():
+    """For a random walk the conditional mean between two observations is the straight line, and
+    after the last one it holds the last value: the formula, checked against what it must give."""
+    from naomi_lite.baselines import GaussianConditional
+
+    g = GaussianConditional(_gaussian_sequences(200_000), ridge=0.0)
+    x = np.array([[[0.0], [9.0], [9.0], [3.0], [9.0], [9.0]]])  # (1, 6, 1); steps 1, 2, 4, 5 missing
+    mask = np.array([[True, False, False, True, False, False]])
+    out = g.impute(x, mask)
+    np.testing.assert_allclose(out[0, :, 0], [0.0, 1.0, 2.0, 3.0, 3.0, 3.0], atol=0.05)
+    assert out[0, 0, 0] == 0.0 and out[0, 3, 0] == 3.0  # observed steps exactly
+
+
+def test_gaussian_conditional_samples_centre_on_the_mean_and_keep_observed_steps():
+    from naomi_lite.baselines import GaussianConditional
+
+    g = GaussianConditional(_gaussian_sequences())
+    x = _gaussian_sequences(3, seed=1)
+    mask = np.array([[True, False, True, False, False, True]] * 3)
+    s = g.samples(x, mask, n_samples=4000, seed=0)  # (3, 4000, 6, 1)
+    assert s.shape == (3, 4000, 6, 1)
+    np.testing.assert_array_equal(s[:, :, mask[0]], np.repeat(x[:, None], 4000, axis=1)[:, :, mask[0]].astype(np.float32))
+    np.testing.assert_allclose(s.mean(axis=1), g.impute(x, mask), atol=0.1)
+    assert s[:, :, 1].std() > 0.3  # a real spread at a missing step (variance 0.5 for this bridge)
+    np.testing.assert_array_equal(g.samples(x, mask, 3, seed=5), g.samples(x, mask, 3, seed=5))
+
+
+def test_gaussian_conditional_errors():
+    from naomi_lite.baselines import GaussianConditional
+
+    with pytest.raises(ValueError, match="shape"):
+        GaussianConditional(np.zeros((5, 6)))
+    with pytest.raises(ValueError, match="at least 2"):
+        GaussianConditional(np.zeros((1, 6, 1)))
+    with pytest.raises(ValueError, match="NaN"):
+        GaussianConditional(np.full((3, 6, 1), np.nan))
+    g = GaussianConditional(_gaussian_sequences(50))
+    with pytest.raises(ValueError, match="like the training sequences"):
+        g.impute(np.zeros((2, 7, 1)), np.ones((2, 7), bool))
+    with pytest.raises(ValueError, match="n_samples"):
+        g.samples(np.zeros((2, 6, 1)), np.ones((2, 6), bool), n_samples=0)

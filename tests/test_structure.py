@@ -118,6 +118,41 @@ def test_with_relative_heads_keeps_the_encoders_and_starts_as_linear_interpolati
     np.testing.assert_allclose(relative.impute(x, mask), linear_interpolate(x, mask), atol=1e-5)
 
 
+def test_with_gaussian_heads_keeps_the_mean_and_starts_the_std_where_asked():
+    import numpy as np
+
+    from naomi_lite.model import with_gaussian_heads
+
+    torch.manual_seed(0)
+    det = NAOMI(dim=4, hidden=8, decoder_hidden=8, highest=8, decoder_base="linear")
+    with torch.no_grad():  # heads that do something, so "the mean is kept" is not the zero-init's doing
+        for head in det.decoder.heads:
+            head.w2.normal_(0, 0.1)
+            head.b2.normal_(0, 0.1)
+    gauss = with_gaussian_heads(det, std=0.02)
+    assert gauss.config.gaussian and not det.config.gaussian
+    rng = np.random.default_rng(1)
+    x = rng.normal(size=(3, 30, 4)).astype(np.float32)
+    mask = rng.random((3, 30)) < 0.3
+    mask[:, 0] = True
+    np.testing.assert_allclose(gauss.impute(x, mask), det.impute(x, mask), atol=1e-5)
+    out = gauss.run(torch.as_tensor(x), torch.as_tensor(mask))
+    std = out.std[~torch.as_tensor(mask)]  # (n, D) at the imputed steps
+    np.testing.assert_allclose(std.detach().numpy(), 0.02, rtol=1e-4)
+    with pytest.raises(ValueError, match="Gaussian already"):
+        with_gaussian_heads(gauss, std=0.02)
+    with pytest.raises(ValueError, match="above the std floor"):
+        with_gaussian_heads(det, std=det.config.min_std / 2)
+
+
+def test_gaussian_heads_flag_needs_init_from(tmp_path):
+    from naomi_lite.train import main
+
+    with pytest.raises(SystemExit) as exit_info:
+        main(["--gaussian-heads", "0.01", "--out", str(tmp_path / "m.pt")])
+    assert exit_info.value.code == 2
+
+
 def test_relative_heads_flag_needs_init_from(tmp_path):
     from naomi_lite.train import main
 
