@@ -7,7 +7,9 @@ basketball masks (§4.2: step 0 observed, 40-49 of the 50 steps missing;
 
 1. **Figure 6 metrics.** For the expert (the ground truth), Linear, KNN (k = 10, fixed
    in advance, neighbours from the 10,000 training plays of seed 0) and the shipped
-   checkpoints SingleRes, NAOMI pretrain-only and NAOMI adversarial: the median
+   checkpoints SingleRes, NAOMI pretrain-only and NAOMI adversarial, and the kit's yardstick
+   "Gaussian cond." (``naomi_lite.baselines.GaussianConditional``: the Gaussian conditional of the
+   10,000 training plays' mean and covariance, the best *linear* imputer; not in the paper): the median
    [25th, 75th percentile] over the test plays of the five metrics of
    ``naomi_lite.court_metrics`` (trajectory length, out-of-bound rate, step change,
    max-min path difference, player distance), computed on the whole imputed play.
@@ -68,7 +70,7 @@ from common import (add_accuracy_arguments, check_args, device_from_args, load_m
                     print_header, print_impute_times, print_table, print_targets, run_methods, write_json)
 from data_gen.court import dataset
 from naomi_lite import court_metrics
-from naomi_lite.baselines import knn_impute, linear_interpolate
+from naomi_lite.baselines import GaussianConditional, knn_impute, linear_interpolate
 from naomi_lite.evaluation import closer_count as ev_closer_count
 from naomi_lite.data import TASKS, TEST_SEED, court_test_set
 from naomi_lite.evaluation import court_summary, impute_batched, pairwise_spread
@@ -77,6 +79,7 @@ from naomi_lite.masks import forward_mask
 MISSING = TASKS["court"]["missing"]  # paper §4.2: 40-49 of 50 steps missing
 T = 50
 N_TRAIN = 10_000  # the training plays of the shipped checkpoints (seed 0); KNN's neighbours
+GAUSS = "Gaussian cond."  # naomi_lite.baselines.GaussianConditional: the kit's linear-Gaussian yardstick
 METRICS = list(court_metrics.court_metrics(np.zeros((1, 3, 10))).keys())  # the five, in the paper's order
 SCI = {"out_of_bound_rate", "step_change"}  # printed in scientific notation
 # name in the tables, checkpoint name, model kind stored in its config
@@ -237,9 +240,11 @@ def main(argv=None) -> int:
     print(f"samples    Gaussian models: one sample per play (torch generator seed {args.seed}); "
           f"diversity over {args.samples} samples for the first {args.diversity_n} plays")
 
+    gauss = GaussianConditional(train_x)  # fitted to the same training plays (kit's yardstick)
     methods = {"Expert": (lambda: x, None),
                "Linear": (lambda: linear_interpolate(x, mask), None),
-               "KNN": (lambda: knn_impute(x, mask, train_x, k=args.k), None)}
+               "KNN": (lambda: knn_impute(x, mask, train_x, k=args.k), None),
+               GAUSS: (lambda: gauss.samples(x, mask, 1, seed=args.seed)[:, 0], None)}  # one sample, like NAOMI
     models = {}
     for label, ckpt, kind in MODELS:
         model, path = load_model(ckpt, kind, args.checkpoint_dir, device, TRAIN_COMMANDS[ckpt], gaussian=True)
@@ -268,13 +273,17 @@ def main(argv=None) -> int:
     for label in ("Linear", "KNN"):
         if label in preds:
             forecast[label] = {"ade_mean": float(court_metrics.ade(preds[label][: args.diversity_n], xd, md).mean())}
+    samplers = {GAUSS: (lambda: gauss.samples(xd, md, args.samples, seed=args.seed + 1), lambda: gauss.impute(xd, md))}
     for label, model in models.items():
+        samplers[label] = (lambda model=model: draw_samples(model, xd, md, args.samples, args.batch_size, args.seed + 1),
+                           lambda model=model: impute_batched(model, xd, md, args.batch_size))  # the decoder's means
+    for label, (draw, mean_of) in samplers.items():
         start = time.perf_counter()
-        samples = draw_samples(model, xd, md, args.samples, args.batch_size, args.seed + 1)  # (n, S, T, D)
+        samples = draw()  # (n, S, T, D)
         v = diversity(samples, md)
         div[label] = {"mean": float(v.mean()), **court_metrics.summarize_quartiles(v),
                       "seconds": time.perf_counter() - start}
-        mean_pred = impute_batched(model, xd, md, args.batch_size)  # the decoder's means, (n, T, D)
+        mean_pred = mean_of()  # (n, T, D)
         one = court_metrics.sample_ade(samples, xd, md)  # (n, S)
         forecast[label] = {"ade_mean": float(court_metrics.ade(mean_pred, xd, md).mean()),
                            "ade_sample": float(one.mean()), "best_of_k": float(one.min(axis=1).mean())}
