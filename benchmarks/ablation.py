@@ -26,7 +26,7 @@ from pathlib import Path
 
 import numpy as np
 
-from common import check_args, device_from_args, new_parser, options, print_header, print_table, write_json  # same folder
+from common import add_json_argument, check_args, device_from_args, new_parser, options, print_header, print_table, write_json  # same folder
 from naomi_lite import evaluation as ev
 from naomi_lite import load, metrics
 from naomi_lite.baselines import linear_interpolate
@@ -51,7 +51,7 @@ def main(argv=None) -> int:
     p.add_argument("checkpoints", type=Path, nargs="+", help="billiards checkpoint files (.pt)")
     p.add_argument("--n", type=int, default=1000, help="test sequences (fresh seed 2019, paper masks)")
     p.add_argument("--batch-size", type=int, default=256, help="sequences per impute call")
-    p.add_argument("--json", type=Path, default=None, help="also write the rows to this JSON file")
+    add_json_argument(p)
     args = p.parse_args(argv)
     check_args(p, args, ("n", "batch_size"))
     device = device_from_args(args)
@@ -95,7 +95,7 @@ def main(argv=None) -> int:
           f"step change x truth {lin_summary['step_change']['mean'] / truth['step_change']['mean']:.1f})")
     if args.json:
         opts = {k: ([str(p) for p in v] if k == "checkpoints" else v) for k, v in options(args).items()}
-        write_json(args.json, {"info": info, "options": opts, "linear": lin, "rows": out})
+        write_json(args.json, force=args.force, payload={"info": info, "options": opts, "linear": lin, "rows": out})
     return 0
 
 

@@ -235,7 +235,7 @@ def main(argv=None) -> int:
     print_targets(targets)
 
     if args.json:
-        write_json(args.json, {"info": info, "options": options(args),
+        write_json(args.json, force=args.force, payload={"info": info, "options": options(args),
                                "test_set": {"n": args.n, "seed": TEST_SEED, "missing_min": int(missing.min()),
                                             "missing_max": int(missing.max())},
                                "methods": results, "ratios": ratios, "diagnostics": diagnostics, "targets": targets})

@@ -17,7 +17,8 @@ import torch
 
 import naomi_lite
 from naomi_lite.checkpoints import CheckpointError
-from naomi_lite.paths import CHECKPOINT_DIR
+from naomi_lite.paths import CHECKPOINT_DIR, OutputError, check_output, write_atomically
+from naomi_lite.safety import rescue_path
 
 
 def print_table(headers: list[str], rows: list[list]) -> None:
@@ -84,11 +85,20 @@ def add_accuracy_arguments(p: argparse.ArgumentParser, n_help: str, checkpoints:
     p.add_argument("--checkpoint-dir", type=Path, default=None,
                    help=f"folder holding {checkpoints} (default: the shipped checkpoints in naomi_lite/checkpoints)")
     p.add_argument("--batch-size", type=int, default=256, help="sequences per impute call")
+    add_json_argument(p)
+
+
+def add_json_argument(p: argparse.ArgumentParser, force: bool = True) -> None:
+    """``--json FILE`` (and ``--force``, unless the parser has its own): an existing FILE is replaced only
+    with ``--force`` (checked by :func:`check_args` before any work starts)."""
     p.add_argument("--json", type=Path, default=None, help="also write the results to this JSON file")
+    if force:
+        p.add_argument("--force", action="store_true", help="replace an existing --json file")
 
 
 def check_args(p: argparse.ArgumentParser, args, at_least_one: tuple) -> None:
-    """Exit 2 with one reason line if a count is below 1, ``--threads`` is negative or ``--checkpoint-dir`` is no folder."""
+    """Exit 2 with one reason line if a count is below 1, ``--threads`` is negative, ``--checkpoint-dir`` is no
+    folder or ``--json`` cannot be written (an existing file without ``--force``)."""
     for name in at_least_one:
         if getattr(args, name) < 1:
             p.error(f"--{name.replace('_', '-')} must be at least 1")
@@ -97,6 +107,11 @@ def check_args(p: argparse.ArgumentParser, args, at_least_one: tuple) -> None:
     folder = getattr(args, "checkpoint_dir", None)
     if folder is not None and not folder.is_dir():
         p.error(f"--checkpoint-dir {folder} is not a folder")
+    if getattr(args, "json", None) is not None:
+        try:
+            check_output(args.json, force=getattr(args, "force", False))
+        except OutputError as err:
+            p.error(f"--json: {err}")
 
 
 def device_from_args(args) -> torch.device | None:
@@ -175,7 +190,19 @@ def options(args) -> dict:
     return {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(args).items()}
 
 
-def write_json(path: Path, payload: dict) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(payload, indent=2) + "\n")
-    print(f"wrote {path}")
+def write_json(path: Path, payload: dict, force: bool = False) -> Path:
+    """Write ``payload`` to ``path`` atomically. An existing file is replaced only with ``force``; one that
+    appeared while the benchmark ran (after :func:`check_args`) is kept, and the results go beside it."""
+    text = json.dumps(payload, indent=2) + "\n"
+
+    def write(tmp: str) -> None:
+        Path(tmp).write_text(text)
+
+    try:
+        out = write_atomically(path, write, overwrite=force)
+    except FileExistsError:
+        out = write_atomically(rescue_path(path), write, overwrite=False)
+        print(f"{path} appeared while this ran and was kept (no --force); the results are in {out}")
+        return out
+    print(f"wrote {out}")
+    return out

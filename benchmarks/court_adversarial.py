@@ -316,7 +316,7 @@ def main(argv=None) -> int:
     print_targets(targets)
 
     if args.json:
-        write_json(args.json, {"info": info, "options": options(args),
+        write_json(args.json, force=args.force, payload={"info": info, "options": options(args),
                                "test_set": {"n": args.n, "seed": TEST_SEED, "mask_seed": TEST_SEED + 1,
                                             "missing_min": int(missing.min()), "missing_max": int(missing.max())},
                                "methods": results, "diversity": div, "forecasting": forecast, "forward_inference": forward,

@@ -210,8 +210,133 @@ def compare(args) -> int:
     print(f"truth: sinuosity {truth['sinuosity']['mean']:.4f}, step change {truth['step_change']['mean']:.2e}, "
           f"reflection distance {truth['reflection_distance']['mean']:.4f}")
     if args.json:
-        write_json(args.json, {"info": info, "options": options(args), "pypots": pp.pypots_version(),
+        write_json(args.json, force=args.force, payload={"info": info, "options": options(args), "pypots": pp.pypots_version(),
                                "test_set": {"n": args.n, "seed": TEST_SEED}, "methods": results})
+    return 0
+
+
+# ---------------------------------------------------------------------------
+# compare --task court
+# ---------------------------------------------------------------------------
+
+COURT_KIT = (("SingleRes", "court-singleres.pt"), ("NAOMI pretrain", "court-naomi-pretrain.pt"),
+             ("NAOMI adversarial", "court-naomi-adversarial.pt"))  # the shipped court models (benchmarks/README.md)
+
+
+def compare_court(args) -> int:
+    """The court comparison: each method's mean imputation (ADE), what it hands out (one sample for the
+    generative ones, the mean for the others) against the expert on the five court metrics, and best-of-K
+    ADE with diversity for the generative ones (NAOMI's, CSDI, the Gaussian conditional)."""
+    from court_adversarial import METRICS, diversity, draw_samples  # same folder
+    from data_gen.court import dataset
+    from naomi_lite import court_metrics
+    from naomi_lite.baselines import GaussianConditional
+    from naomi_lite.data import court_test_set
+    from naomi_lite.evaluation import court_summary
+
+    device = device_from_args(args)
+    if device is None:
+        return 2
+    info = print_header("NAOMI among today's imputers (PyPOTS) on court plays", device)
+    print(f"pypots       {pp.pypots_version() or 'not installed: ' + pp.INSTALL_HINT}")
+    x, mask = court_test_set(args.n)  # (N, 50, 10), (N, 50): the court benchmark's plays and masks
+    xs, ms = x[: args.samples_n], mask[: args.samples_n]
+    missing = (~mask).sum(1)
+    print(f"test set     {args.n} plays x {x.shape[1]} steps, seed {TEST_SEED}, paper masks "
+          f"({missing.min()}-{missing.max()} missing per play); best of {args.samples} on the first {args.samples_n}")
+    train_x = dataset(n_train=N_TRAIN["court"], n_test=0, seed=0)[0]  # the training plays of every method
+    gauss = GaussianConditional(train_x)
+
+    # label -> (kind, mean(), handed_out(), samples() or None, training record)
+    methods = {"Linear": ("reference", lambda: linear_interpolate(x, mask), None, None, {}),
+               "Gaussian cond.": ("reference", lambda: gauss.impute(x, mask),
+                                  lambda: gauss.samples(x, mask, 1, seed=0)[:, 0],
+                                  lambda: gauss.samples(xs, ms, args.samples, seed=1), {})}
+    for label, name in COURT_KIT:
+        path = _find(name, args.checkpoint_dir, CHECKPOINT_DIR)
+        if path is None:
+            print(f"{label}: {name} not found — skipped (benchmarks/README.md, 'How the shipped court checkpoints were made')")
+            continue
+        model = naomi_lite.load(path, device)
+        methods[label] = ("kit", lambda model=model: impute_batched(model, x, mask, args.batch_size),
+                          lambda model=model: impute_batched(model, x, mask, args.batch_size, sample=True, seed=0),
+                          lambda model=model: draw_samples(model, xs, ms, args.samples, args.batch_size, 1),
+                          dict(kind="kit", path=_shown(path), minutes=training_minutes(model.meta),
+                               best_val_l2=model.meta.get("best_val_l2")))
+    for method in pp.PEERS:
+        for masks in pp.MASKS:
+            label = f"{pp.PEER_LABELS[method]} ({masks} masks)"
+            path = _find(peer_file(Path(), method, masks, "court").name, args.checkpoint_dir, PEER_DIR)
+            if path is None:
+                continue
+            try:
+                peer = pp.load_peer(path, device)
+            except pp.PeersUnavailable as err:
+                print(f"error: {err}", file=sys.stderr)
+                return 2
+            csdi = method == "csdi"
+            k = args.csdi_samples if csdi else 1
+            methods[label] = ("peer", lambda peer=peer, k=k: peer.impute(x, mask, n_samples=k),
+                              (lambda peer=peer: peer.samples(x, mask, 1)[:, 0]) if csdi else None,
+                              (lambda peer=peer: peer.samples(xs, ms, args.samples, seed=1)) if csdi else None,
+                              dict(kind="peer", path=_shown(path), minutes=peer.meta.get("minutes"), masks=masks,
+                                   best_val_l2=peer.meta.get("val_l2"), epochs=peer.meta.get("epochs"),
+                                   samples_averaged=k))
+    missing_peers = [m for m in pp.PEERS if not any(lbl.startswith(pp.PEER_LABELS[m] + " ") for lbl in methods)]
+    if missing_peers:
+        print(f"not found (train with: python benchmarks/peers.py train METHOD --task court): {', '.join(missing_peers)}")
+
+    expert = court_summary(x)
+    results = {}
+    for label, (kind, mean_of, hand_out, samples_of, record) in methods.items():
+        start = time.perf_counter()
+        mean = np.asarray(mean_of(), dtype=np.float64)  # (N, T, D)
+        seconds = time.perf_counter() - start
+        out = mean if hand_out is None else np.asarray(hand_out(), dtype=np.float64)
+        r = {"kind": kind, "ade_mean": float(court_metrics.ade(mean, x, mask).mean()), "impute_seconds": seconds,
+             "handed_out": "mean" if hand_out is None else "one sample", "metrics": court_summary(out)}
+        if samples_of is not None:
+            s = samples_of()  # (n, K, T, D)
+            one = court_metrics.sample_ade(s, xs, ms)  # (n, K)
+            r.update(ade_sample=float(one.mean()), best_of_k=float(one.min(axis=1).mean()),
+                     diversity=float(diversity(s, ms).mean()))
+        r["ade_mean_first"] = float(court_metrics.ade(mean[: args.samples_n], xs, ms).mean())
+        if record:
+            r["training"] = record
+        results[label] = r
+    lin, lin_first = results["Linear"]["ade_mean"], results["Linear"]["ade_mean_first"]
+
+    print(f"\n== accuracy: ADE (mean distance per player per missing step; normalized units, x50 for feet) ==")
+    print(f"(best of {args.samples} and diversity on the first {args.samples_n} plays; the deterministic methods hand "
+          f"out one imputation, so their best of K is their ADE)")
+    rows = []
+    for label, r in results.items():
+        rec = r.get("training", {})
+        rows.append([label, f"{r['ade_mean']:.4f}", f"{r['ade_mean'] / lin:.3f}",
+                     f"{r['best_of_k'] / lin_first:.3f}" if "best_of_k" in r else f"({r['ade_mean_first'] / lin_first:.3f})",
+                     f"{r['best_of_k'] / r['ade_sample']:.3f}" if "best_of_k" in r else "-",
+                     f"{50 * r['diversity']:.2f}" if "diversity" in r else "0",
+                     "-" if rec.get("minutes") is None else f"{rec['minutes']:.1f}",
+                     f"{args.n / max(r['impute_seconds'], 1e-9):.0f}"])
+    print_table(["method", "ADE of the mean", "/ Linear", f"best of {args.samples} / Linear", "best / sample",
+                 "diversity ft", "train min", "plays/s"], rows)
+
+    print("\n== realism: |median - expert median| of the five court metrics, on what each method hands out "
+          "(smaller is closer to the expert) ==")
+    rows = []
+    for label, r in results.items():
+        m = r["metrics"]
+        within = [k for k in METRICS if abs(m[k]["median"] - expert[k]["median"]) <= 0.3 * abs(expert[k]["median"])]
+        r["within_30"] = within
+        rows.append([label, r["handed_out"]] + [f"{abs(m[k]['median'] - expert[k]['median']):.2e}" for k in METRICS]
+                    + [f"{len(within)} of {len(METRICS)}"])
+    print_table(["method", "scored on"] + [k.replace("_", " ") for k in METRICS] + ["within 30%"], rows)
+    print("expert medians: " + ", ".join(f"{k.replace('_', ' ')} {expert[k]['median']:.3g}" for k in METRICS))
+    if args.json:
+        write_json(args.json, force=args.force,
+                   payload={"info": info, "options": options(args), "pypots": pp.pypots_version(),
+                            "test_set": {"n": args.n, "seed": TEST_SEED, "samples_n": args.samples_n,
+                                         "samples": args.samples}, "expert": expert, "methods": results})
     return 0
 
 
@@ -255,6 +380,12 @@ def parse_args(argv=None) -> argparse.Namespace:
                    help=f"training sequences (0 = the kit's models' own: {N_TRAIN})")
     t.add_argument("--force", action="store_true", help="replace an existing file")
     c = sub.add_parser("compare", parents=[common], help="score every trained method on the test set")
+    c.add_argument("--force", action="store_true", help="replace an existing --json file")
+    c.add_argument("--task", choices=tuple(N_TRAIN), default="billiards",
+                   help="billiards: the paper's four metrics; court: ADE, best of K and the five court metrics")
+    c.add_argument("--samples", type=int, default=20, help="court: K, the samples per play of best-of-K ADE")
+    c.add_argument("--samples-n", type=int, default=200,
+                   help="court: plays (the first of the test set) for best-of-K ADE and diversity; at most --n")
     a = sub.add_parser("all", parents=[common], help="train every method, then compare")
     a.add_argument("--minutes", type=float, default=20.0, help="the budget of each method")
     a.add_argument("--force", action="store_true", help="replace existing files")
@@ -267,9 +398,18 @@ def parse_args(argv=None) -> argparse.Namespace:
     for name in ("minutes",):
         if hasattr(args, name) and not getattr(args, name) > 0:
             p.error(f"--{name} must be positive")
-    for name in ("n", "batch_size", "csdi_samples"):
+    for name in ("n", "batch_size", "csdi_samples", "samples_n"):
         if hasattr(args, name) and getattr(args, name) < 1:
             p.error(f"--{name.replace('_', '-')} must be at least 1")
+    if getattr(args, "samples", 2) < 2:
+        p.error("--samples must be at least 2 (diversity compares pairs of samples)")
+    if hasattr(args, "samples_n"):
+        args.samples_n = min(args.samples_n, args.n)
+    if getattr(args, "json", None) is not None:
+        try:
+            check_output(args.json, force=args.force)
+        except OutputError as err:
+            p.error(f"--json: {err}")
     if args.threads < 0:
         p.error("--threads must be >= 0")
     if getattr(args, "n_train", 0) < 0:
@@ -283,6 +423,8 @@ def main(argv=None) -> int:
         import torch
 
         torch.set_num_threads(args.threads)
+    if args.command == "compare" and args.task == "court":
+        return compare_court(args)
     return {"train": train, "compare": compare, "all": run_all}[args.command](args)
 
 

@@ -34,7 +34,7 @@ from pathlib import Path
 
 import torch
 
-from common import (check_args, device_from_args, new_parser, options, print_header, print_table,  # same folder
+from common import (add_json_argument, check_args, device_from_args, new_parser, options, print_header, print_table,  # same folder
                     print_targets, write_json)
 from data_gen.billiards import simulate
 from naomi_lite import NAOMI, NAOMIConfig
@@ -213,7 +213,7 @@ def parse_args(argv=None) -> argparse.Namespace:
                         "(use it with --threads 1, on the CPU only)")
     p.add_argument("--quick", action="store_true",
                    help="small smoke run: hidden 32, small batches, 1 repeat (targets are meant for the full run)")
-    p.add_argument("--json", type=Path, default=None, help="also write the results to this JSON file")
+    add_json_argument(p)
     args = p.parse_args(argv)
     if args.quick:
         args.hidden, args.tf_batch, args.batch, args.single_rows = 32, 8, 32, 4
@@ -261,7 +261,7 @@ def main(argv=None) -> int:
     if args.quick:
         print("(--quick uses small models and batches: the targets are meant for the full run)")
     if args.json:
-        write_json(args.json, {"info": info, "options": options(args),
+        write_json(args.json, force=args.force, payload={"info": info, "options": options(args),
                                "teacher_forced": tf, "imputation": imp, "free_running": fr, "targets": targets})
     return 0
 

@@ -138,6 +138,9 @@ def run_script(*args, timeout=600):
     (["train", "gpt"], "invalid choice: 'gpt'"),
     (["compare", "--n", "0"], "--n must be at least 1"),
     (["train", "brits", "--masks", "random"], "invalid choice: 'random'"),
+    (["train", "saits", "--task", "court", "--n-train", "-1"], "--n-train must be >= 0"),
+    (["train", "naomi", "--task", "court"], "not by peers.py train"),
+    (["compare", "--task", "court", "--samples", "1"], "--samples must be at least 2"),
 ])
 def test_cli_refuses_bad_arguments_with_one_line(args, message):
     proc = run_script(*args)
@@ -165,3 +168,36 @@ def test_cli_compare_scores_every_shipped_method(tmp_path):
     shipped = methods["NAOMI (shipped)"]
     assert shipped["kind"] == "kit"  # trained in five continued runs: the minutes of all of them
     assert shipped["training"]["minutes"] > shipped["training"]["last_run_minutes"]
+
+
+def test_cli_compare_never_replaces_a_json_without_force(tmp_path):
+    out = tmp_path / "peers.json"
+    out.write_text("precious")
+    proc = run_script("compare", "--n", "3", "--json", str(out))
+    assert proc.returncode == 2 and "exists" in proc.stderr and "--force" in proc.stderr, proc.stderr
+    assert out.read_text() == "precious"
+
+
+def test_cli_trains_a_court_peer_and_compares_on_court(tmp_path):
+    """A court peer trains on the court's plays and masks (``--task court``); ``compare --task court``
+    scores it beside Linear, the Gaussian conditional and the shipped court models, with best of K
+    for the generative ones."""
+    if not HAVE_PYPOTS:
+        proc = run_script("train", "saits", "--task", "court", "--minutes", "0.01", "--checkpoint-dir", str(tmp_path))
+        assert proc.returncode == 2 and "PyPOTS" in proc.stderr, proc.stderr
+        return
+    proc = run_script("train", "brits", "--task", "court", "--minutes", "0.02", "--n-train", "64", "--threads", "1",
+                      "--device", "cpu", "--checkpoint-dir", str(tmp_path))
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert (tmp_path / "court-brits-test-like.pt").is_file()
+    out = tmp_path / "court.json"
+    proc = run_script("compare", "--task", "court", "--n", "6", "--samples", "3", "--samples-n", "4", "--threads", "1",
+                      "--device", "cpu", "--json", str(out), "--checkpoint-dir", str(tmp_path))
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    methods = json.loads(out.read_text())["methods"]
+    assert {"Linear", "Gaussian cond.", "NAOMI pretrain", "NAOMI adversarial", "BRITS (test-like masks)"} <= set(methods)
+    brits, naomi = methods["BRITS (test-like masks)"], methods["NAOMI adversarial"]
+    assert brits["kind"] == "peer" and brits["handed_out"] == "mean" and "best_of_k" not in brits
+    assert naomi["handed_out"] == "one sample" and naomi["best_of_k"] <= naomi["ade_sample"]
+    for name, r in methods.items():
+        assert np.isfinite(r["ade_mean"]) and r["ade_mean"] > 0, name

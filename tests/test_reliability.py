@@ -540,3 +540,37 @@ def test_max_minutes_must_be_a_limit(tmp_path, capsys, monkeypatch, value):
                                                               tmp_path / "m.pt"], capsys)
     with pytest.raises(ValueError, match="max_minutes"):
         TrainConfig(max_minutes=float(value))
+
+
+# --- benchmark JSON files: never replaced without --force -----------------------------------------------
+
+BENCHMARKS = pathlib.Path(__file__).resolve().parent.parent / "benchmarks"
+
+
+@pytest.mark.parametrize("script, extra", [
+    ("court_adversarial.py", ["--n", "5"]),
+    ("billiards_accuracy.py", ["--n", "5"]),
+    ("ablation.py", ["--n", "5", "x.pt"]),
+    ("speed.py", ["--quick"]),
+])
+def test_a_benchmark_refuses_to_replace_its_json_without_force(tmp_path, script, extra):
+    out = tmp_path / "results.json"
+    out.write_text("precious")
+    proc = subprocess.run([sys.executable, str(BENCHMARKS / script), *extra, "--json", str(out)],
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 2, proc.stderr[-1000:]
+    last = proc.stderr.strip().splitlines()[-1]  # argparse's usage, then one line naming the problem
+    assert "--json" in last and "exists" in last and "--force" in last, proc.stderr
+    assert out.read_text() == "precious"
+
+
+def test_write_json_keeps_a_file_that_appeared_and_writes_beside_it(tmp_path, monkeypatch):
+    monkeypatch.syspath_prepend(str(BENCHMARKS))
+    from common import write_json
+
+    out = tmp_path / "r.json"
+    assert write_json(out, {"a": 1}) == out and out.read_text().strip().startswith("{")
+    out.write_text("precious")  # appeared after the check, while the benchmark ran
+    rescued = write_json(out, {"a": 2})
+    assert out.read_text() == "precious" and rescued != out and '"a": 2' in rescued.read_text()
+    assert write_json(out, {"a": 3}, force=True) == out and '"a": 3' in out.read_text()
