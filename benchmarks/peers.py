@@ -21,8 +21,19 @@ Usage::
     python benchmarks/peers.py train naomi --minutes 20 --threads 1      # the classroom recipe
     python benchmarks/peers.py compare --json reports/peers.json          # score what is there
     python benchmarks/peers.py compare --n 100                            # quick check
+    python benchmarks/peers.py train csdi --task court --minutes 20 --threads 1   # a peer on the court plays
+    python benchmarks/peers.py compare --task court --n 500 --samples-n 50 --json benchmarks/results/peers-court.json
 
-Trained files go to ``--checkpoint-dir`` (default ``runs/peers``): ``billiards-{peer}-{masks}.pt``
+On court plays (``--task court``) every peer trains on the 10,000 training plays of the shipped court
+models (seed 0) with the court's paper masks (40-49 of 50 steps missing), and ``compare --task court``
+scores Linear, the Gaussian conditional (``naomi_lite.baselines.GaussianConditional``), the shipped court
+NAOMIs and SingleRes, and the court peers on the court benchmark's test plays: the ADE of each mean
+imputation, the five court metrics of what each method hands out (one sample for the generative methods,
+the mean for the others) and, for the generative ones, best-of-K ADE and the spread of the samples.
+CSDI draws each sample by 50 denoising passes (about half a second per play on one CPU core), hence the
+smaller test set in the stored run.
+
+Trained files go to ``--checkpoint-dir`` (default ``runs/peers``): ``{task}-{peer}-{masks}.pt``
 for the peers, ``billiards-{naomi,singleres}-classroom.pt`` for the kit's models. ``compare``
 falls back to the shipped files (``naomi_lite/checkpoints``, ``naomi_lite/checkpoints/peers``)
 for any that is not there.
@@ -247,7 +258,8 @@ def compare_court(args) -> int:
     train_x = dataset(n_train=N_TRAIN["court"], n_test=0, seed=0)[0]  # the training plays of every method
     gauss = GaussianConditional(train_x)
 
-    # label -> (kind, mean(), handed_out(), samples() or None, training record)
+    # label -> (kind, mean(), handed_out() (None: the mean itself; "same": the mean is one sample), samples() or
+    # None, training record)
     methods = {"Linear": ("reference", lambda: linear_interpolate(x, mask), None, None, {}),
                "Gaussian cond.": ("reference", lambda: gauss.impute(x, mask),
                                   lambda: gauss.samples(x, mask, 1, seed=0)[:, 0],
@@ -276,8 +288,10 @@ def compare_court(args) -> int:
                 return 2
             csdi = method == "csdi"
             k = args.csdi_samples if csdi else 1
+            # CSDI's "mean" of one sample *is* a sample: reuse it rather than draw the 500 plays again
             methods[label] = ("peer", lambda peer=peer, k=k: peer.impute(x, mask, n_samples=k),
-                              (lambda peer=peer: peer.samples(x, mask, 1)[:, 0]) if csdi else None,
+                              (lambda peer=peer: peer.samples(x, mask, 1)[:, 0]) if csdi and k > 1 else
+                              "same" if csdi else None,
                               (lambda peer=peer: peer.samples(xs, ms, args.samples, seed=1)) if csdi else None,
                               dict(kind="peer", path=_shown(path), minutes=peer.meta.get("minutes"), masks=masks,
                                    best_val_l2=peer.meta.get("val_l2"), epochs=peer.meta.get("epochs"),
@@ -292,7 +306,7 @@ def compare_court(args) -> int:
         start = time.perf_counter()
         mean = np.asarray(mean_of(), dtype=np.float64)  # (N, T, D)
         seconds = time.perf_counter() - start
-        out = mean if hand_out is None else np.asarray(hand_out(), dtype=np.float64)
+        out = mean if hand_out in (None, "same") else np.asarray(hand_out(), dtype=np.float64)
         r = {"kind": kind, "ade_mean": float(court_metrics.ade(mean, x, mask).mean()), "impute_seconds": seconds,
              "handed_out": "mean" if hand_out is None else "one sample", "metrics": court_summary(out)}
         if samples_of is not None:
@@ -308,7 +322,8 @@ def compare_court(args) -> int:
 
     print(f"\n== accuracy: ADE (mean distance per player per missing step; normalized units, x50 for feet) ==")
     print(f"(best of {args.samples} and diversity on the first {args.samples_n} plays; the deterministic methods hand "
-          f"out one imputation, so their best of K is their ADE)")
+          f"out one imputation, so their best of K is their ADE; CSDI's mean is the average of --csdi-samples = "
+          f"{args.csdi_samples} of its samples)")
     rows = []
     for label, r in results.items():
         rec = r.get("training", {})
