@@ -102,6 +102,8 @@ class TrainConfig:
                                    "ones use the NLL), or variety (Gaussian models, kit's extension: distance of the "
                                    "mean run plus the best of --variety-k sampled runs)")
     variety_k: int = _opt(4, "fr_loss variety: sampled imputations per sequence, the best one scored")
+    deterministic: bool = _opt(False, "train a Gaussian task's model with a deterministic decoder, its mean only "
+                                      "(kit's extension: the mean first; then --init-from it with --gaussian-heads)")
     mask: str = _opt("paper", "training/validation masks: paper (§4.1-4.2) or forward (§4.3, only step 0 observed)")
     missing: tuple = _opt((), "paper masks: missing steps per sequence, LO HI (default: the task's)")
     missing_start: tuple = _opt((), "mask curriculum (kit's extension): missing steps per sequence at the first "
@@ -136,8 +138,9 @@ class TrainConfig:
         for name, allowed in (("fr_loss", FR_LOSSES), ("tf_loss", TF_LOSSES), ("mask", TRAIN_MASKS)):
             if getattr(self, name) not in allowed:
                 raise ValueError(f"{name} must be one of {allowed}, got {getattr(self, name)!r}")
-        if self.fr_loss == "variety" and not TASKS[self.task]["gaussian"]:
-            raise ValueError(f"fr_loss='variety' scores sampled imputations; the {self.task} models are deterministic")
+        if self.fr_loss == "variety" and not self.gaussian:
+            raise ValueError(f"fr_loss='variety' scores sampled imputations; the {self.task} models are deterministic"
+                             + (" here (deterministic=True)" if self.deterministic else ""))
         if self.tf_loss == "inference" and self.model != "naomi":
             raise ValueError(f"tf_loss='inference' runs NAOMI's imputation loop; the {self.model} model has none")
         if self.crop and not 2 <= int(self.crop) <= TASKS[self.task]["T"]:
@@ -178,12 +181,17 @@ class TrainConfig:
         lo, hi = (round(m * (T - 1) / (full - 1)) for m in missing) if T != full else missing
         return paper_mask(n, T, (lo, hi), seed=seed)
 
+    @property
+    def gaussian(self) -> bool:
+        """Whether this run's model has a Gaussian decoder: the task's (court), unless ``deterministic``."""
+        return bool(TASKS[self.task]["gaussian"]) and not self.deterministic
+
     def model_config(self) -> NAOMIConfig:
         """The model this run trains."""
         task = TASKS[self.task]
         return NAOMIConfig(model=self.model, dim=task["dim"], hidden=self.hidden, layers=self.layers,
                            decoder_hidden=self.decoder_hidden, highest=self.highest,
-                           gaussian=task["gaussian"], min_std=self.min_std, decoder_base=self.decoder_base,
+                           gaussian=self.gaussian, min_std=self.min_std, decoder_base=self.decoder_base,
                            backward_gap=self.backward_gap)
 
 
@@ -435,10 +443,11 @@ def main(argv=None) -> int:
         shape = {k: getattr(init.config, k) for k in ("hidden", "layers", "decoder_hidden", "highest", "decoder_base", "min_std", "backward_gap")}
         cfg = dataclasses.replace(cfg, **shape)
         task = TASKS[cfg.task]
-        if (init.config.dim, init.config.gaussian) != (task["dim"], task["gaussian"]):
+        if (init.config.dim, init.config.gaussian) != (task["dim"], cfg.gaussian):
             parser.error(f"--init-from holds a model for {init.config.dim} values per step "
                          f"({'Gaussian' if init.config.gaussian else 'deterministic'}), but --task {cfg.task} has "
-                         f"{task['dim']} ({'Gaussian' if task['gaussian'] else 'deterministic'}): "
+                         f"{task['dim']} ({'Gaussian' if cfg.gaussian else 'deterministic'}"
+                         f"{', --deterministic' if cfg.deterministic else ''}): "
                          f"choose a {cfg.task} checkpoint")
     with contextlib.ExitStack() as stack:
         try:

@@ -250,3 +250,27 @@ def test_the_readme_classroom_command_is_the_package_recipe():
     assert " ".join(classroom_flags()) in command
     cfg = classroom_config("singleres")
     assert cfg.model == "singleres" and cfg.highest is None and cfg.crop == 50
+
+
+def test_deterministic_trains_a_court_model_with_a_deterministic_decoder_and_gaussian_heads_continue_it(tmp_path):
+    """The kit's mean-first recipe as two plain commands: ``--deterministic`` on a Gaussian task, then
+    ``--init-from`` it with ``--gaussian-heads`` (and the refusals that keep the two apart)."""
+    from naomi_lite.checkpoints import load
+    from naomi_lite.train import main
+
+    tiny = ["--task", "court", "--hidden", "8", "--decoder-hidden", "8", "--highest", "4", "--n-train", "16",
+            "--n-val", "8", "--tf-epochs", "1", "--fr-epochs", "1", "--batch-size", "8", "--no-progress",
+            "--no-verbose", "--device", "cpu"]
+    det = tmp_path / "det.pt"
+    assert main([*tiny, "--deterministic", "--fr-loss", "distance", "--out", str(det)]) == 0
+    assert not load(det).config.gaussian
+    with pytest.raises(SystemExit) as e:  # a deterministic model cannot continue as the task's Gaussian one
+        main([*tiny, "--init-from", str(det), "--out", str(tmp_path / "x.pt")])
+    assert e.value.code == 2
+    with pytest.raises(SystemExit) as e:  # nor be trained on the variety loss, which samples
+        main([*tiny, "--deterministic", "--fr-loss", "variety", "--out", str(tmp_path / "y.pt")])
+    assert e.value.code == 2
+    gauss = tmp_path / "gauss.pt"
+    assert main([*tiny, "--init-from", str(det), "--gaussian-heads", "0.01", "--tf-epochs", "0", "--fr-loss", "variety",
+                 "--out", str(gauss)]) == 0
+    assert load(gauss).config.gaussian
