@@ -88,12 +88,21 @@ def add_accuracy_arguments(p: argparse.ArgumentParser, n_help: str, checkpoints:
     add_json_argument(p)
 
 
-def add_json_argument(p: argparse.ArgumentParser, force: bool = True) -> None:
-    """``--json FILE`` (and ``--force``, unless the parser has its own): an existing FILE is replaced only
-    with ``--force`` (checked by :func:`check_args` before any work starts)."""
+def add_json_argument(p: argparse.ArgumentParser) -> None:
+    """``--json FILE`` and ``--force``: an existing FILE is replaced only with ``--force`` (checked by
+    :func:`check_json` before any work starts)."""
     p.add_argument("--json", type=Path, default=None, help="also write the results to this JSON file")
-    if force:
-        p.add_argument("--force", action="store_true", help="replace an existing --json file")
+    p.add_argument("--force", action="store_true", help="replace an existing --json file")
+
+
+def check_json(p: argparse.ArgumentParser, args) -> None:
+    """Exit 2 with one reason line if ``--json`` cannot be written: an existing file without ``--force``,
+    a folder, or a place this user may not write in (``check_output``)."""
+    if getattr(args, "json", None) is not None:
+        try:
+            check_output(args.json, force=getattr(args, "force", False))
+        except OutputError as err:
+            p.error(f"--json: {err}")
 
 
 def check_args(p: argparse.ArgumentParser, args, at_least_one: tuple) -> None:
@@ -107,11 +116,7 @@ def check_args(p: argparse.ArgumentParser, args, at_least_one: tuple) -> None:
     folder = getattr(args, "checkpoint_dir", None)
     if folder is not None and not folder.is_dir():
         p.error(f"--checkpoint-dir {folder} is not a folder")
-    if getattr(args, "json", None) is not None:
-        try:
-            check_output(args.json, force=getattr(args, "force", False))
-        except OutputError as err:
-            p.error(f"--json: {err}")
+    check_json(p, args)
 
 
 def device_from_args(args) -> torch.device | None:

@@ -168,6 +168,12 @@ def compute_targets(results: dict) -> list[dict]:
     return targets
 
 
+def within_30(mine: dict, expert: dict) -> list[str]:
+    """The metrics on which a method's median lies within 30% of the expert's: |mine - expert| <= 0.3 |expert|,
+    so a median of 0 where the expert's is 0 counts as within. ``mine`` and ``expert``: court_summary dicts."""
+    return [m for m in METRICS if abs(mine[m]["median"] - expert[m]["median"]) <= 0.3 * abs(expert[m]["median"])]
+
+
 def stochastic_targets(results: dict, forecast: dict, name: str = "NAOMI adversarial") -> list[dict]:
     """Issue 13's targets for the adversarial NAOMI: accurate (ADE of its mean below Linear's, best
     of K at most 0.8 x Linear's ADE), diverse (best of K at most 0.85 x its mean sample ADE) and
@@ -184,8 +190,7 @@ def stochastic_targets(results: dict, forecast: dict, name: str = "NAOMI adversa
     f, lin = forecast[name], forecast["Linear"]["ade_mean"]
     expert, mine = results["Expert"]["metrics"], results[name]["metrics"]
     step_rel = mine["step_change"]["median"] / expert["step_change"]["median"]  # the expert's is never 0
-    # within 30%: |mine - expert| <= 0.3 |expert|, so a median of 0 where the expert's is 0 counts as within
-    within = [m for m in METRICS if abs(mine[m]["median"] - expert[m]["median"]) <= 0.3 * abs(expert[m]["median"])]
+    within = within_30(mine, expert)
     shown = [f"{f['ade_mean'] / lin:.3f} x Linear ({f['ade_mean']:.4f} vs {lin:.4f})",
              f"{f['best_of_k'] / lin:.3f} x Linear", f"{f['best_over_sample']:.3f}",
              f"{step_rel:.2f} x expert", f"{len(within)} of 5 ({', '.join(within) or 'none'})"]

@@ -48,7 +48,7 @@ from pathlib import Path
 
 import numpy as np
 
-from common import (device_from_args, options, print_header, print_table, run_methods,  # same folder
+from common import (check_json, device_from_args, options, print_header, print_table, run_methods,  # same folder
                     write_json)
 import naomi_lite
 from naomi_lite import peers as pp
@@ -146,6 +146,27 @@ def _shown(path: Path) -> str:
         return str(path)
 
 
+def trained_peers(args, device, task: str) -> tuple[list, list]:
+    """The trained peers of ``task`` in ``--checkpoint-dir``, else among the shipped files: a list of
+    (method, label, peer, samples averaged into its imputation, training record), and the (method, masks,
+    label) not found. Raises ``PeersUnavailable`` without PyPOTS."""
+    found, absent = [], []
+    for method in pp.PEERS:
+        for masks in pp.MASKS:
+            label = f"{pp.PEER_LABELS[method]} ({masks} masks)"
+            path = _find(peer_file(Path(), method, masks, task).name, args.checkpoint_dir, PEER_DIR)
+            if path is None:
+                absent.append((method, masks, label))
+                continue
+            peer = pp.load_peer(path, device)
+            k = args.csdi_samples if method == "csdi" else 1  # CSDI's imputation: the mean of k samples
+            found.append((method, label, peer, k,
+                          dict(kind="peer", path=_shown(path), minutes=peer.meta.get("minutes"), masks=masks,
+                               best_val_l2=peer.meta.get("val_l2"), epochs=peer.meta.get("epochs"),
+                               steps=peer.meta.get("steps"), samples_averaged=k)))
+    return found, absent
+
+
 def compare(args) -> int:
     device = device_from_args(args)
     if device is None:
@@ -172,23 +193,16 @@ def compare(args) -> int:
         records[label] = dict(kind="kit", path=_shown(path), minutes=training_minutes(model.meta),
                               last_run_minutes=model.meta.get("minutes"), masks="paper (test-like)",
                               best_val_l2=model.meta.get("best_val_l2"))
-    for method in pp.PEERS:
-        for masks in pp.MASKS:
-            label = f"{pp.PEER_LABELS[method]} ({masks} masks)"
-            path = _find(peer_file(Path(), method, masks).name, args.checkpoint_dir, PEER_DIR)
-            if path is None:
-                print(f"{label}: not found — skipped (python benchmarks/peers.py train {method} --masks {masks})")
-                continue
-            try:
-                peer = pp.load_peer(path, device)
-            except pp.PeersUnavailable as err:
-                print(f"error: {err}", file=sys.stderr)
-                return 2
-            n_samples = args.csdi_samples if method == "csdi" else 1
-            methods[label] = (lambda peer=peer, k=n_samples: peer.impute(x, mask, n_samples=k), None)
-            records[label] = dict(kind="peer", path=_shown(path), minutes=peer.meta.get("minutes"), masks=masks,
-                                  best_val_l2=peer.meta.get("val_l2"), epochs=peer.meta.get("epochs"),
-                                  steps=peer.meta.get("steps"), samples_averaged=n_samples)
+    try:
+        found, absent = trained_peers(args, device, "billiards")
+    except pp.PeersUnavailable as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    for method, masks, label in absent:
+        print(f"{label}: not found — skipped (python benchmarks/peers.py train {method} --masks {masks})")
+    for method, label, peer, k, record in found:
+        methods[label] = (lambda peer=peer, k=k: peer.impute(x, mask, n_samples=k), None)
+        records[label] = record
 
     def summary(pred):
         return {**billiards_summary(pred, x, mask), "squared_error": {"mean": float(squared_error(pred, x).mean())}}
@@ -238,7 +252,7 @@ def compare_court(args) -> int:
     """The court comparison: each method's mean imputation (ADE), what it hands out (one sample for the
     generative ones, the mean for the others) against the expert on the five court metrics, and best-of-K
     ADE with diversity for the generative ones (NAOMI's, CSDI, the Gaussian conditional)."""
-    from court_adversarial import METRICS, diversity, draw_samples  # same folder
+    from court_adversarial import METRICS, diversity, draw_samples, within_30  # same folder
     from data_gen.court import dataset
     from naomi_lite import court_metrics
     from naomi_lite.baselines import GaussianConditional
@@ -258,65 +272,56 @@ def compare_court(args) -> int:
     train_x = dataset(n_train=N_TRAIN["court"], n_test=0, seed=0)[0]  # the training plays of every method
     gauss = GaussianConditional(train_x)
 
-    # label -> (kind, mean(), handed_out() (None: the mean itself; "same": the mean is one sample), samples() or
-    # None, training record)
-    methods = {"Linear": ("reference", lambda: linear_interpolate(x, mask), None, None, {}),
-               "Gaussian cond.": ("reference", lambda: gauss.impute(x, mask),
-                                  lambda: gauss.samples(x, mask, 1, seed=0)[:, 0],
-                                  lambda: gauss.samples(xs, ms, args.samples, seed=1), {})}
+    # label -> what a method is and does: kind; mean(), its imputation; generative: it hands out samples
+    # (scored on one for the five metrics); sample(), one sample per play when it is not the mean itself;
+    # samples(), K per play on the first plays; training: how it was trained
+    methods = {"Linear": dict(kind="reference", mean=lambda: linear_interpolate(x, mask)),
+               "Gaussian cond.": dict(kind="reference", mean=lambda: gauss.impute(x, mask), generative=True,
+                                      sample=lambda: gauss.samples(x, mask, 1, seed=0)[:, 0],
+                                      samples=lambda: gauss.samples(xs, ms, args.samples, seed=1))}
     for label, name in COURT_KIT:
         path = _find(name, args.checkpoint_dir, CHECKPOINT_DIR)
         if path is None:
             print(f"{label}: {name} not found — skipped (benchmarks/README.md, 'How the shipped court checkpoints were made')")
             continue
         model = naomi_lite.load(path, device)
-        methods[label] = ("kit", lambda model=model: impute_batched(model, x, mask, args.batch_size),
-                          lambda model=model: impute_batched(model, x, mask, args.batch_size, sample=True, seed=0),
-                          lambda model=model: draw_samples(model, xs, ms, args.samples, args.batch_size, 1),
-                          dict(kind="kit", path=_shown(path), minutes=training_minutes(model.meta),
-                               best_val_l2=model.meta.get("best_val_l2")))
-    for method in pp.PEERS:
-        for masks in pp.MASKS:
-            label = f"{pp.PEER_LABELS[method]} ({masks} masks)"
-            path = _find(peer_file(Path(), method, masks, "court").name, args.checkpoint_dir, PEER_DIR)
-            if path is None:
-                continue
-            try:
-                peer = pp.load_peer(path, device)
-            except pp.PeersUnavailable as err:
-                print(f"error: {err}", file=sys.stderr)
-                return 2
-            csdi = method == "csdi"
-            k = args.csdi_samples if csdi else 1
-            # CSDI's "mean" of one sample *is* a sample: reuse it rather than draw the 500 plays again
-            methods[label] = ("peer", lambda peer=peer, k=k: peer.impute(x, mask, n_samples=k),
-                              (lambda peer=peer: peer.samples(x, mask, 1)[:, 0]) if csdi and k > 1 else
-                              "same" if csdi else None,
-                              (lambda peer=peer: peer.samples(xs, ms, args.samples, seed=1)) if csdi else None,
-                              dict(kind="peer", path=_shown(path), minutes=peer.meta.get("minutes"), masks=masks,
-                                   best_val_l2=peer.meta.get("val_l2"), epochs=peer.meta.get("epochs"),
-                                   samples_averaged=k))
-    missing_peers = [m for m in pp.PEERS if not any(lbl.startswith(pp.PEER_LABELS[m] + " ") for lbl in methods)]
+        methods[label] = dict(kind="kit", mean=lambda model=model: impute_batched(model, x, mask, args.batch_size),
+                              generative=True,
+                              sample=lambda model=model: impute_batched(model, x, mask, args.batch_size, sample=True, seed=0),
+                              samples=lambda model=model: draw_samples(model, xs, ms, args.samples, args.batch_size, 1),
+                              training=dict(kind="kit", path=_shown(path), minutes=training_minutes(model.meta),
+                                            best_val_l2=model.meta.get("best_val_l2")))
+    try:
+        found, _ = trained_peers(args, device, "court")
+    except pp.PeersUnavailable as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    for method, label, peer, k, record in found:
+        methods[label] = dict(kind="peer", mean=lambda peer=peer, k=k: peer.impute(x, mask, n_samples=k), training=record)
+        if method == "csdi":  # with k = 1 its imputation *is* one sample: not drawn a second time
+            methods[label].update(generative=True, samples=lambda peer=peer: peer.samples(xs, ms, args.samples, seed=1),
+                                  sample=(lambda peer=peer: peer.samples(x, mask, 1)[:, 0]) if k > 1 else None)
+    missing_peers = [m for m in pp.PEERS if all(m != f[0] for f in found)]
     if missing_peers:
         print(f"not found (train with: python benchmarks/peers.py train METHOD --task court): {', '.join(missing_peers)}")
 
     expert = court_summary(x)
     results = {}
-    for label, (kind, mean_of, hand_out, samples_of, record) in methods.items():
+    for label, m in methods.items():
         start = time.perf_counter()
-        mean = np.asarray(mean_of(), dtype=np.float64)  # (N, T, D)
+        mean = np.asarray(m["mean"](), dtype=np.float64)  # (N, T, D)
         seconds = time.perf_counter() - start
-        out = mean if hand_out in (None, "same") else np.asarray(hand_out(), dtype=np.float64)
-        r = {"kind": kind, "ade_mean": float(court_metrics.ade(mean, x, mask).mean()), "impute_seconds": seconds,
-             "handed_out": "mean" if hand_out is None else "one sample", "metrics": court_summary(out)}
-        if samples_of is not None:
-            s = samples_of()  # (n, K, T, D)
+        out = np.asarray(m["sample"](), dtype=np.float64) if m.get("sample") else mean
+        r = {"kind": m["kind"], "ade_mean": float(court_metrics.ade(mean, x, mask).mean()), "impute_seconds": seconds,
+             "handed_out": "one sample" if m.get("generative") else "mean", "metrics": court_summary(out)}
+        if m.get("samples"):
+            s = m["samples"]()  # (n, K, T, D)
             one = court_metrics.sample_ade(s, xs, ms)  # (n, K)
             r.update(ade_sample=float(one.mean()), best_of_k=float(one.min(axis=1).mean()),
                      diversity=float(diversity(s, ms).mean()))
         r["ade_mean_first"] = float(court_metrics.ade(mean[: args.samples_n], xs, ms).mean())
-        if record:
-            r["training"] = record
+        if m.get("training"):
+            r["training"] = m["training"]
         results[label] = r
     lin, lin_first = results["Linear"]["ade_mean"], results["Linear"]["ade_mean_first"]
 
@@ -341,8 +346,7 @@ def compare_court(args) -> int:
     rows = []
     for label, r in results.items():
         m = r["metrics"]
-        within = [k for k in METRICS if abs(m[k]["median"] - expert[k]["median"]) <= 0.3 * abs(expert[k]["median"])]
-        r["within_30"] = within
+        within = r["within_30"] = within_30(m, expert)
         rows.append([label, r["handed_out"]] + [f"{abs(m[k]['median'] - expert[k]['median']):.2e}" for k in METRICS]
                     + [f"{len(within)} of {len(METRICS)}"])
     print_table(["method", "scored on"] + [k.replace("_", " ") for k in METRICS] + ["within 30%"], rows)
@@ -420,11 +424,7 @@ def parse_args(argv=None) -> argparse.Namespace:
         p.error("--samples must be at least 2 (diversity compares pairs of samples)")
     if hasattr(args, "samples_n"):
         args.samples_n = min(args.samples_n, args.n)
-    if getattr(args, "json", None) is not None:
-        try:
-            check_output(args.json, force=args.force)
-        except OutputError as err:
-            p.error(f"--json: {err}")
+    check_json(p, args)
     if args.threads < 0:
         p.error("--threads must be >= 0")
     if getattr(args, "n_train", 0) < 0:
