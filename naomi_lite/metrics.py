@@ -163,6 +163,18 @@ def reflection_flips(x) -> np.ndarray:
 # ---------------------------------------------------------------------------
 
 
+def _safe_norm(v: np.ndarray) -> np.ndarray:
+    """Euclidean norm over the last axis that does not underflow: m * ||v / m|| with m = max |v_d|.
+
+    A plain ``np.linalg.norm`` squares each component first, so steps below ~1e-154 lose
+    their digits (their squares are subnormal) and a ratio of two such norms, as in
+    :func:`sinuosity`, could fall below its bound of 1.
+    """
+    m = np.abs(v).max(axis=-1)                                 # (...,)
+    safe = np.where(m > 0, m, 1.0)
+    return m * np.sqrt(((v / safe[..., None]) ** 2).sum(axis=-1))
+
+
 def sinuosity(x):
     """Mean over straight segments of path length / endpoint distance (1 = straight).
 
@@ -187,14 +199,14 @@ def sinuosity(x):
     a, single = _trajectories(x, min_T=2)
     N, T, D = a.shape
     v = np.diff(a, axis=1)                                     # (N, T-1, D) steps
-    step_len = np.linalg.norm(v, axis=-1)                      # (N, T-1)
+    step_len = _safe_norm(v)                                   # (N, T-1)
     cut = reflection_flips(a).any(axis=-1)                     # (N, T): a new segment starts at x_t
     seg = np.cumsum(cut, axis=1)[:, :-1]                       # (N, T-1) segment of step t (x_t -> x_{t+1})
     n_seg = seg[:, -1] + 1                                     # (N,)
     flat = (np.arange(N)[:, None] * T + seg).ravel()           # unique id per (sequence, segment)
     path = np.bincount(flat, weights=step_len.ravel(), minlength=N * T)             # (N*T,)
     chord_vec = np.stack([np.bincount(flat, weights=v[..., d].ravel(), minlength=N * T) for d in range(D)], -1)
-    chord = np.linalg.norm(chord_vec, axis=-1)                 # (N*T,) = ||x_b - x_a||
+    chord = _safe_norm(chord_vec)                              # (N*T,) = ||x_b - x_a||
     ratio = np.where(chord > 0, path / np.where(chord > 0, chord, 1.0), 1.0).reshape(N, T)
     used = np.arange(T)[None, :] < n_seg[:, None]              # (N, T) which segment slots exist
     return _out(np.where(used, ratio, 0.0).sum(axis=1) / n_seg, single)

@@ -194,6 +194,16 @@ def test_metrics_never_return_nan(x):
     assert (out["sinuosity"] >= 1 - 1e-9).all() and (out["sinuosity"] <= math.sqrt(2) + 1e-9).all()
 
 
+@pytest.mark.parametrize("scale", [1e-158, 1e-300, 1e150])
+def test_sinuosity_does_not_depend_on_scale(scale):
+    # Regression: Hypothesis once drew steps of ~1e-158, whose squares are subnormal; the
+    # plain norm lost their digits and sinuosity fell to 0.99999997, below its bound of 1.
+    rng = np.random.default_rng(3)
+    x = np.cumsum(rng.uniform(-1, 1, (20, 12, 2)), axis=1)
+    np.testing.assert_allclose(sinuosity(x * scale), sinuosity(x), rtol=1e-12)
+    assert (sinuosity(x * scale) >= 1).all()
+
+
 @settings(max_examples=30, deadline=None)
 @given(st.integers(0, 2**31 - 1))
 def test_metrics_never_nan_on_repeated_points(seed):
