@@ -98,6 +98,8 @@ class TrainConfig:
     lr_decay: float = _opt(0.5, "multiply the learning rate by this ...")
     lr_decay_every: int = _opt(10, "... every this many epochs of a phase")
     clip: float = _opt(1.0, "gradient-norm clipping")
+    ema: float = _opt(0.0, "validate and keep an exponential moving average of the weights with this decay per "
+                           "step, e.g. 0.995 (0 = off, the paper; kit's extension)")
     fr_loss: str = _opt("squared", "free-running loss: squared error or Euclidean distance (deterministic models; Gaussian "
                                    "ones use the NLL), or variety (Gaussian models, kit's extension: distance of the "
                                    "mean run plus the best of --variety-k sampled runs)")
@@ -133,6 +135,8 @@ class TrainConfig:
         for name in ("lr", "fr_lr", "lr_decay", "clip"):
             if not float(getattr(self, name)) > 0:
                 raise ValueError(f"{name} must be positive, got {getattr(self, name)!r}")
+        if not 0 <= float(self.ema) < 1:  # also refuses NaN
+            raise ValueError(f"ema must be in [0, 1) (0 = off), got {self.ema!r}")
         if not float(self.max_minutes) >= 0:  # also refuses NaN
             raise ValueError(f"max_minutes must be >= 0 (0 = no limit), got {self.max_minutes!r}")
         for name, allowed in (("fr_loss", FR_LOSSES), ("tf_loss", TF_LOSSES), ("mask", TRAIN_MASKS)):
@@ -228,6 +232,19 @@ def classroom_flags(model: str = "naomi", **overrides) -> list[str]:
     return flags
 
 
+def ema_decay(ema: float, step: int) -> float:
+    """The decay of ``--ema`` at optimizer step ``step`` (1, 2, ...): ``ema``, but shorter memory at first,
+    (1 + step) / (10 + step), so the average does not hold on to the untrained start."""
+    return min(ema, (1 + step) / (10 + step))
+
+
+@torch.no_grad()
+def ema_update(shadow: torch.nn.Module, model: torch.nn.Module, decay: float) -> None:
+    """One step of the weight average (kit's extension, ``--ema``): shadow <- decay * shadow + (1 - decay) * weights."""
+    for avg, w in zip(shadow.parameters(), model.parameters()):
+        avg.lerp_(w, 1 - decay)
+
+
 def train(cfg: TrainConfig, model: Imputer | None = None) -> tuple[Imputer, History]:
     """Train (or continue training ``model``) and return the best model by validation L2, and the history.
 
@@ -241,19 +258,23 @@ def train(cfg: TrainConfig, model: Imputer | None = None) -> tuple[Imputer, Hist
     if model.config.dim != train_x.shape[-1]:
         raise ValueError(f"the model takes dim={model.config.dim} values per step but {cfg.task} has {train_x.shape[-1]}")
     history = History()
+    # --ema (kit's extension): a shadow copy whose weights trail the trained ones; it is what is
+    # validated and kept, so the kept model is an average over the last ~1/(1-ema) steps, not one noisy step
+    shadow = copy.deepcopy(model) if cfg.ema else model
+    n_steps = 0
     score_name = "L2 + best-of-k L2" if cfg.fr_loss == "variety" else "L2"  # what selects the kept epoch
 
     def validate(epoch: int | None) -> dict:
         """The validation columns of a history row: val_l2, and with variety val_best_of_k. After a
         training epoch NaN or inf raises Diverged; the starting model (``epoch=None``) is only scored."""
         run = (lambda f: f()) if epoch is None else (lambda f: evaluate_or_diverge(f, epoch))
-        out = {"val_l2": run(lambda: evaluate_l2(model, val_x, val_mask))}
+        out = {"val_l2": run(lambda: evaluate_l2(shadow, val_x, val_mask))}
         if cfg.fr_loss == "variety":  # select on what variety trains: the mean's L2 plus the best sample's
-            out["val_best_of_k"] = run(lambda: evaluate_best_of_k(model, val_x, val_mask, cfg.variety_k, seed=cfg.seed))
+            out["val_best_of_k"] = run(lambda: evaluate_best_of_k(shadow, val_x, val_mask, cfg.variety_k, seed=cfg.seed))
         return out
 
     val = validate(None)
-    best = (sum(val.values()), copy.deepcopy(model.state_dict()))  # (selection score, weights)
+    best = (sum(val.values()), copy.deepcopy(shadow.state_dict()))  # (selection score, weights)
     start = time.time()
     history.add(phase="init", epoch=0, loss=float("nan"), lr=0.0, seconds=0.0, **val)
     xt = torch.as_tensor(train_x, device=device)  # (N, T, D)
@@ -300,12 +321,16 @@ def train(cfg: TrainConfig, model: Imputer | None = None) -> tuple[Imputer, Hist
                     loss.backward()
                     torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.clip)
                     opt.step()
+                    if cfg.ema:
+                        n_steps += 1
+                        ema_update(shadow, model, ema_decay(cfg.ema, n_steps))
                     losses.append(loss.item())
                     check_loss(losses[-1], epoch, phase)  # NaN or inf: stop, keep the best epoch (safety.Diverged)
                     bar.set_postfix(loss=f"{losses[-1]:.4g}")
                 epoch_lr = opt.param_groups[0]["lr"]  # the rate this epoch trained with
                 sched.step()
                 check_weights(model, epoch)
+                shadow.eval()
                 val = validate(epoch)
                 score = sum(val.values())  # the selection score
                 history.add(phase=phase, epoch=epoch, loss=float(np.mean(losses)), lr=epoch_lr,
@@ -316,7 +341,7 @@ def train(cfg: TrainConfig, model: Imputer | None = None) -> tuple[Imputer, Hist
                     tqdm.write(f"epoch {epoch:3d} {phase:15s} loss {np.mean(losses):.5f} {shown}"
                                f"{'  *best*' if score < best[0] else ''}  ({time.time() - start:.0f} s)")
                 if score < best[0]:
-                    best = (score, copy.deepcopy(model.state_dict()))
+                    best = (score, copy.deepcopy(shadow.state_dict()))
                     history.best_epoch = epoch
                 if out_of_time():
                     break

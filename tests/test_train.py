@@ -32,7 +32,8 @@ def test_same_seed_same_losses():
                                           (dict(batch_size=0), "batch_size"), (dict(lr=-1.0), "lr"),
                                           (dict(task="mnist"), "task"), (dict(fr_loss="l1"), "fr_loss must be one of"),
                                           (dict(fr_loss="variety"), "deterministic"),
-                                          (dict(task="court", fr_loss="variety", variety_k=0), "variety_k")])
+                                          (dict(task="court", fr_loss="variety", variety_k=0), "variety_k"),
+                                          (dict(ema=1.0), "ema must be in"), (dict(ema=float("nan")), "ema must be in")])
 def test_config_errors_name_the_problem(bad, message):
     with pytest.raises(ValueError, match=message):
         TrainConfig(**{**TINY, **bad})
@@ -274,3 +275,25 @@ def test_deterministic_trains_a_court_model_with_a_deterministic_decoder_and_gau
     assert main([*tiny, "--init-from", str(det), "--gaussian-heads", "0.01", "--tf-epochs", "0", "--fr-loss", "variety",
                  "--out", str(gauss)]) == 0
     assert load(gauss).config.gaussian
+
+
+def test_ema_averages_the_weights_and_leaves_the_optimisation_alone():
+    """--ema (kit's extension): one update is a lerp towards the trained weights, its decay starts short;
+    training with it takes the same steps (same losses) but validates and keeps the average."""
+    import torch
+
+    from naomi_lite.train import ema_decay, ema_update
+
+    a, b = torch.nn.Linear(2, 1), torch.nn.Linear(2, 1)
+    with torch.no_grad():
+        for p in a.parameters():
+            p.fill_(0.0)
+        for p in b.parameters():
+            p.fill_(1.0)
+    ema_update(a, b, 0.9)
+    assert all(torch.allclose(p, torch.full_like(p, 0.1)) for p in a.parameters())
+    assert ema_decay(0.995, 1) == 2 / 11 and ema_decay(0.995, 10**6) == 0.995
+    plain_model, plain = train(TrainConfig(**TINY))
+    avg_model, avg = train(TrainConfig(**TINY, ema=0.9))
+    assert avg.column("loss")[1:] == plain.column("loss")[1:]   # the same optimisation ...
+    assert avg.column("val_l2")[1:] != plain.column("val_l2")[1:]  # ... but the average is what is validated
