@@ -1,7 +1,9 @@
 """Adversarial refinement of the shipped court NAOMI: writes ``court-naomi-adversarial.pt``.
 
-Loads the pretrained Gaussian NAOMI (``naomi_lite/checkpoints/court-naomi-pretrain.pt``,
-trained on the NLL by ``python -m naomi_lite.train --task court``), refines it by
+Loads the pretrained Gaussian NAOMI (``naomi_lite/checkpoints/court-naomi-pretrain.pt``;
+since session 10 the kit's mean-first recipe: ``python -m naomi_lite.train --task court
+--deterministic ...``, then ``--gaussian-heads 0.02 --fr-loss variety``, then ``--variety-k 20``;
+benchmarks/README.md, "How the shipped court checkpoints were made"), refines it by
 adversarial imitation (paper §3.4, Eqn 5; ``naomi_lite.adversarial.train_adversarial``)
 on the same 10,000 training plays (``data_gen.court.dataset(seed=0)``), and saves it
 with ``naomi_lite.checkpoints.save``.
@@ -24,7 +26,7 @@ split, never the benchmark's seed-2019 test set) before and after refinement.
 
 Usage::
 
-    python benchmarks/train_court_adversarial.py --threads 1        # the shipped run (see benchmarks/README.md)
+    python benchmarks/train_court_adversarial.py --threads 1 --iterations 350 --variety-weight 20   # the shipped run
     python benchmarks/train_court_adversarial.py --iterations 20 --out /tmp/adv.pt   # a quick try
 """
 from __future__ import annotations
