@@ -31,6 +31,16 @@ class History:
         return [r[key] for r in self.rows]
 
 
+def training_runs(meta: dict) -> list[dict]:
+    """The runs of a checkpoint's chain, oldest first: each run's ``meta``, following ``meta["previous"]``
+    (the run a continued run started from). Taught in ``06_adversarial_imitation.ipynb``."""
+    chain = []
+    while meta:
+        chain.append(meta)
+        meta = meta.get("previous", {})
+    return chain[::-1]
+
+
 def training_history(meta: dict) -> dict:
     """A checkpoint's whole training history, following ``meta["previous"]`` back through continued runs.
 
@@ -39,12 +49,8 @@ def training_history(meta: dict) -> dict:
     from the first run. A continued run's "init" row (the loaded model evaluated again) is
     dropped. Taught in ``05_pretraining.ipynb``.
     """
-    chain = []
-    while meta:
-        chain.append(meta)
-        meta = meta.get("previous", {})
     out = {k: [] for k in ("epoch", "phase", "loss", "val_l2", "seconds", "loss_kind")}
-    for run in reversed(chain):
+    for run in training_runs(meta):
         h, phases = run["history"], run["phases"]
         tc = run.get("train_config", {})
         gaussian = TASKS.get(tc.get("task", "billiards"), {}).get("gaussian", False)
@@ -65,11 +71,7 @@ def training_history(meta: dict) -> dict:
 def training_minutes(meta: dict) -> float:
     """Minutes of training in all, over every run of the chain ``meta["previous"]`` (a continued run
     records only its own minutes). 0.0 when the meta has none. Taught in ``05_pretraining.ipynb``."""
-    total = 0.0
-    while meta:
-        total += float(meta.get("minutes", 0.0) or 0.0)
-        meta = meta.get("previous", {})
-    return total
+    return sum(float(run.get("minutes", 0.0) or 0.0) for run in training_runs(meta))
 
 
 def _loss_kind(phase: str, tc: dict, gaussian: bool) -> str:

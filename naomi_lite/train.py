@@ -330,7 +330,6 @@ def train(cfg: TrainConfig, model: Imputer | None = None) -> tuple[Imputer, Hist
                 epoch_lr = opt.param_groups[0]["lr"]  # the rate this epoch trained with
                 sched.step()
                 check_weights(model, epoch)
-                shadow.eval()
                 val = validate(epoch)
                 score = sum(val.values())  # the selection score
                 history.add(phase=phase, epoch=epoch, loss=float(np.mean(losses)), lr=epoch_lr,

@@ -293,7 +293,7 @@ def test_ema_averages_the_weights_and_leaves_the_optimisation_alone():
     ema_update(a, b, 0.9)
     assert all(torch.allclose(p, torch.full_like(p, 0.1)) for p in a.parameters())
     assert ema_decay(0.995, 1) == 2 / 11 and ema_decay(0.995, 10**6) == 0.995
-    plain_model, plain = train(TrainConfig(**TINY))
-    avg_model, avg = train(TrainConfig(**TINY, ema=0.9))
+    _, plain = train(TrainConfig(**TINY))
+    _, avg = train(TrainConfig(**TINY, ema=0.9))
     assert avg.column("loss")[1:] == plain.column("loss")[1:]   # the same optimisation ...
     assert avg.column("val_l2")[1:] != plain.column("val_l2")[1:]  # ... but the average is what is validated
