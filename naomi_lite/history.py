@@ -47,15 +47,23 @@ def training_history(meta: dict) -> dict:
     Returns lists ``epoch``, ``phase``, ``loss``, ``val_l2``, ``seconds`` and ``loss_kind``
     (what ``loss`` measured: "squared", "distance" or "nll"), with epochs and seconds counted
     from the first run. A continued run's "init" row (the loaded model evaluated again) is
-    dropped. Taught in ``05_pretraining.ipynb``.
+    dropped. An adversarial run in the chain (``naomi_lite.adversarial``: one row per iteration, no
+    validation L2, no ``phases``) adds no rows, only its minutes to the seconds of the runs after it;
+    its iterations are in its own ``meta["history"]``. Taught in ``05_pretraining.ipynb``.
     """
     out = {k: [] for k in ("epoch", "phase", "loss", "val_l2", "seconds", "loss_kind")}
+    skipped_seconds = 0.0  # minutes of adversarial runs, which have no epochs to list
     for run in training_runs(meta):
+        if "phases" not in run:
+            skipped_seconds += 60 * float(run.get("minutes", 0.0) or 0.0)
+            continue
         h, phases = run["history"], run["phases"]
         tc = run.get("train_config", {})
-        gaussian = TASKS.get(tc.get("task", "billiards"), {}).get("gaussian", False)
+        # a court run with --deterministic trained a deterministic decoder: its loss is not an NLL
+        gaussian = TASKS.get(tc.get("task", "billiards"), {}).get("gaussian", False) and not tc.get("deterministic")
         epoch0 = out["epoch"][-1] if out["epoch"] else 0
-        sec0 = out["seconds"][-1] if out["seconds"] else 0.0
+        sec0 = (out["seconds"][-1] if out["seconds"] else 0.0) + skipped_seconds
+        skipped_seconds = 0.0
         for i, phase in enumerate(phases):
             if phase == "init" and out["epoch"]:
                 continue

@@ -67,6 +67,31 @@ def test_training_history_follows_continued_runs():
     assert h["val_l2"] == [0.9, 0.5, 0.4, 0.3] and h["seconds"][-1] == 25.0
 
 
+def test_training_history_labels_a_deterministic_court_run_by_its_loss():
+    from naomi_lite.history import training_history
+
+    run = {"history": {"epoch": [0, 1, 2], "loss": [float("nan"), 0.2, 0.1], "val_l2": [0.9, 0.5, 0.4],
+                       "seconds": [0.0, 10.0, 20.0]}, "phases": ["init", "teacher-forced", "free-running"]}
+    deterministic = {**run, "train_config": {"task": "court", "fr_loss": "distance", "deterministic": True}}
+    gaussian = {**run, "train_config": {"task": "court", "fr_loss": "distance"}, "previous": deterministic}
+    h = training_history(gaussian)  # a deterministic court run, continued as a Gaussian one
+    assert h["loss_kind"] == ["squared", "squared", "distance", "nll", "nll"]
+
+
+def test_training_history_steps_over_an_adversarial_run():
+    from naomi_lite.history import training_history
+
+    pretrain = {"history": {"epoch": [0, 1], "loss": [float("nan"), 0.2], "val_l2": [0.9, 0.5], "seconds": [0.0, 60.0]},
+                "phases": ["init", "free-running"], "train_config": {"task": "court", "fr_loss": "variety"}}
+    adversarial = {"history": {"iteration": [1, 2], "d_loss": [1.2, 1.1]}, "minutes": 2.0, "previous": pretrain}
+    forward = {"history": {"epoch": [0, 1], "loss": [float("nan"), 0.1], "val_l2": [0.6, 0.4], "seconds": [0.0, 30.0]},
+               "phases": ["init", "free-running"], "train_config": {"task": "court", "fr_loss": "distance"},
+               "previous": adversarial}
+    h = training_history(forward)  # the adversarial iterations add no rows, only their 2 minutes
+    assert h["epoch"] == [0, 1, 2] and h["val_l2"] == [0.9, 0.5, 0.4]
+    assert h["seconds"] == [0.0, 60.0, 210.0] and h["loss_kind"] == ["nll", "variety", "nll"]
+
+
 def test_training_minutes_add_up_every_continued_run():
     from naomi_lite.history import training_minutes
 
