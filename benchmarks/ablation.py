@@ -5,7 +5,7 @@ Every checkpoint given on the command line imputes the same fresh test set
 prints what the model-quality work changes and what it measures:
 
 * how it was trained (from its ``meta``: the training minutes of the whole chain of runs,
-  epochs, the best validation L2, the heads: paper or pivot-relative, the coarsest step);
+  epochs, the best validation L2, the heads: paper or pivot-relative, +shared for one head for all levels, the coarsest step);
 * L2 on the missing steps and its ratio to linear interpolation; the original code's squared
   error as a ratio to linear interpolation;
 * step change as a multiple of the truth's, and |sinuosity - truth| and |reflection distance -
@@ -41,7 +41,7 @@ def describe(model) -> dict:
     minutes = training_minutes(meta)
     epochs = len(training_history(meta)["epoch"]) - 1 if meta.get("history") else 0
     c = model.config
-    return {"model": c.model, "heads": "relative" if c.decoder_base != "none" else "paper", "hidden": c.hidden,
+    return {"model": c.model, "heads": ("relative" if c.decoder_base != "none" else "paper") + ("+shared" if c.shared_heads else ""), "hidden": c.hidden,
             "highest": c.highest, "minutes": round(minutes, 1), "epochs": epochs,
             "best_val_l2": meta.get("best_val_l2", float("nan"))}
 

@@ -29,6 +29,7 @@ class NAOMIConfig:
     min_std: float = 1e-3     # floor added to the softplus std in Gaussian mode
     decoder_base: str = "none"  # heads output positions ("none", the paper) or a correction to the line between the pivots ("linear", kit's extension)
     backward_gap: bool = False  # kit's extension: the backward encoder also reads the steps to the next known step
+    shared_heads: bool = False  # kit's extension: one head g for every step size, told s by a one-hot input (paper: one g^(s) each)
 
     def __post_init__(self) -> None:
         if self.model not in MODEL_KINDS:
@@ -43,6 +44,8 @@ class NAOMIConfig:
         if self.model != "naomi" and self.highest != 1:
             # SingleRes is NAOMI whose decoder has the finest resolution only; the RNN has one head.
             raise ValueError(f"a {self.model} model has one decoder head (highest=1), got highest={self.highest}")
+        if self.shared_heads and self.model != "naomi":
+            raise ValueError(f"shared_heads shares one head among NAOMI's step sizes; a {self.model} model has one head")
         if self.decoder_base not in DECODER_BASES:
             raise ValueError(f"decoder_base must be one of {DECODER_BASES}, got {self.decoder_base!r}")
         if not self.min_std > 0:

@@ -171,27 +171,40 @@ class MultiresolutionDecoder(nn.Module):
         x_{p+s} = line(p, q)(p+s) + g^(s)(h^f_p, h^b_{p+2s})   (kit's extension, ``base="linear"``)
 
     Outputs are the mean (deterministic data) or a mean and a softplus standard deviation
-    (``gaussian``, stochastic data). Taught in ``04_multiresolution_decoder.ipynb``.
+    (``gaussian``, stochastic data). With ``shared`` (kit's extension, not the paper) one head
+    serves every level and reads the level as a one-hot input: g(h^f_p, h^b_{p+2s}, onehot(s)), so
+    the coarse levels, which decode few steps, learn from every step the fine ones decode.
+    Taught in ``04_multiresolution_decoder.ipynb``.
     """
 
     def __init__(self, hidden: int, dim: int, levels: int, decoder_hidden: int, gaussian: bool = False,
-                 min_std: float = 1e-3, base: str = "none", bidirectional: bool = True):
+                 min_std: float = 1e-3, base: str = "none", bidirectional: bool = True, shared: bool = False):
         super().__init__()
         self.dim, self.gaussian, self.min_std, self.base = dim, gaussian, min_std, base
+        self.n_levels, self.shared = levels, shared
         inp = 2 * hidden if bidirectional else hidden  # [h^f_p, h^b_{p+2s}], or h^f alone (RNN baseline)
+        inp += levels if shared else 0  # ... and onehot(level) for a shared head
         out = 2 * dim if gaussian else dim
         self.heads = nn.ModuleList(DecoderHead(inp, decoder_hidden, out, zero_init=base != "none")
-                                   for _ in range(levels))
+                                   for _ in range(1 if shared else levels))
 
     @property
     def levels(self) -> int:
-        return len(self.heads)
+        return self.n_levels
+
+    def _head_input(self, level, z: torch.Tensor) -> torch.Tensor:
+        """A shared head's input: z (..., In) and onehot(level) (..., R); separate heads: z itself."""
+        if not self.shared:
+            return z
+        level = torch.as_tensor(level, device=z.device).expand(z.shape[:-1])  # (...)
+        return torch.cat([z, F.one_hot(level, self.n_levels).to(z.dtype)], dim=-1)  # (..., In + R)
 
     def forward(self, level: int, hf: torch.Tensor, hb: torch.Tensor | None = None,
                 base: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor | None]:
         """Head ``level`` on hf (..., H) and hb (..., H) -> (mean (..., D), std (..., D) or None).
         ``base`` (..., D), the line between the pivots, is added to the mean when ``self.base`` is "linear"."""
-        raw = self.heads[level](hf if hb is None else torch.cat([hf, hb], dim=-1))  # (..., O)
+        z = self._head_input(level, hf if hb is None else torch.cat([hf, hb], dim=-1))  # (..., In)
+        raw = self.heads[0 if self.shared else level](z)  # (..., O)
         return self._outputs(raw, base)
 
     def _outputs(self, raw: torch.Tensor, base: torch.Tensor | None) -> tuple[torch.Tensor, torch.Tensor | None]:
@@ -220,8 +233,10 @@ class MultiresolutionDecoder(nn.Module):
         width Hd are cheap at these sizes), then each row keeps its own head's hidden units and output
         layer. This is what makes a tick of ``NAOMI.run`` cost the same at every resolution."""
         W1, b1, W2, b2 = self.stacked() if stacked is None else stacked
-        n, R = hf.shape[0], self.levels
-        z = torch.cat([hf, hb], dim=-1)  # (n, 2H)
+        n, R = hf.shape[0], len(self.heads)
+        z = self._head_input(levels, torch.cat([hf, hb], dim=-1))  # (n, 2H), shared: (n, 2H + levels)
+        if self.shared:
+            levels = torch.zeros_like(levels)  # every row uses the one head
         hidden = F.relu(z @ W1 + b1).view(n, R, -1)  # (n, R, Hd) every head's hidden layer
         hidden = hidden[torch.arange(n, device=hf.device), levels]  # (n, Hd) each row's own head
         raw = torch.bmm(hidden.unsqueeze(1), W2[levels]).squeeze(1) + b2[levels]  # (n, O)
@@ -365,7 +380,7 @@ class NAOMI(Imputer):
         self.fwd = forward_encoder(c.dim, c.hidden, c.layers)
         self.bwd = backward_encoder(c.dim, c.hidden, c.layers, c.backward_gap)
         self.decoder = MultiresolutionDecoder(c.hidden, c.dim, c.levels, c.decoder_hidden, c.gaussian,
-                                              c.min_std, c.decoder_base)
+                                              c.min_std, c.decoder_base, shared=c.shared_heads)
 
     def run(self, x, mask, *, sample=False, generator=None, trace=None, teacher_forcing: bool = False) -> Imputation:
         """Algorithm 1 (lines 6-12) for a whole batch, each row with its own mask, in O(T) GRU steps per row.

@@ -85,6 +85,8 @@ class TrainConfig:
     decoder_base: str = _opt("none", "none: heads output positions (paper); linear: a correction to the line "
                                      "between the pivots (kit's extension)")
     backward_gap: bool = _opt(False, "the backward encoder also reads the steps to the next known step (kit's extension)")
+    shared_heads: bool = _opt(False, "one decoder head for every step size, told the size by a one-hot input "
+                                     "(kit's extension; paper: one head per step size)")
     min_std: float = _opt(1e-3, "floor of the Gaussian decoder's std (court)")
     n_train: int = _opt(4000, "training sequences (paper: 4000)")
     n_val: int = _opt(500, "validation sequences, for best-checkpoint selection")
@@ -196,7 +198,7 @@ class TrainConfig:
         return NAOMIConfig(model=self.model, dim=task["dim"], hidden=self.hidden, layers=self.layers,
                            decoder_hidden=self.decoder_hidden, highest=self.highest,
                            gaussian=self.gaussian, min_std=self.min_std, decoder_base=self.decoder_base,
-                           backward_gap=self.backward_gap)
+                           backward_gap=self.backward_gap, shared_heads=self.shared_heads)
 
 
 
@@ -464,7 +466,7 @@ def main(argv=None) -> int:
             except ValueError as err:
                 parser.error(str(err))
         # the checkpoint's shape wins: record it in the run's config, so meta never claims another shape
-        shape = {k: getattr(init.config, k) for k in ("hidden", "layers", "decoder_hidden", "highest", "decoder_base", "min_std", "backward_gap")}
+        shape = {k: getattr(init.config, k) for k in ("hidden", "layers", "decoder_hidden", "highest", "decoder_base", "min_std", "backward_gap", "shared_heads")}
         cfg = dataclasses.replace(cfg, **shape)
         task = TASKS[cfg.task]
         if (init.config.dim, init.config.gaussian) != (task["dim"], cfg.gaussian):

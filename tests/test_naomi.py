@@ -26,12 +26,13 @@ def random_masks(B, T, seed=0):
     return torch.as_tensor(mask)
 
 
-@pytest.mark.parametrize("base, gap", [("none", False), ("linear", False), ("linear", True)])
+@pytest.mark.parametrize("base, gap, shared", [("none", False, False), ("linear", False, False), ("linear", True, False),
+                                               ("linear", False, True)])
 @pytest.mark.parametrize("highest", [1, 4, 64])
-def test_batched_loop_equals_literal_algorithm_1(highest, base, gap):
+def test_batched_loop_equals_literal_algorithm_1(highest, base, gap, shared):
     """The fast batched loop equals the literal Algorithm 1, run one row at a time, on masks that
     differ per row (leading and trailing gaps included), with NaN marking the missing input."""
-    model = small(highest=highest, decoder_base=base, backward_gap=gap)
+    model = small(highest=highest, decoder_base=base, backward_gap=gap, shared_heads=shared)
     if base == "linear":  # the corrections start at zero: move them, so that the heads matter
         with torch.no_grad():
             for p in model.decoder.parameters():
@@ -230,3 +231,26 @@ def test_decode_equals_each_rows_own_head(gaussian):
     m, _ = unused.decoder.decode(torch.tensor([0, 0]), torch.randn(2, 8), torch.randn(2, 8), None)
     m.sum().backward()
     assert unused.decoder.heads[2].w1.grad is None or unused.decoder.heads[2].w1.grad.abs().sum() == 0
+
+
+@pytest.mark.parametrize("gaussian", [False, True])
+def test_shared_head_reads_the_level_and_decode_agrees(gaussian):
+    """``shared_heads`` (kit's extension): one head for every level, told the level by a one-hot input.
+    ``decode`` gives each row what the head gives it alone, and different levels give different outputs."""
+    torch.manual_seed(0)
+    model = NAOMI(dim=2, hidden=8, decoder_hidden=6, highest=8, gaussian=gaussian, decoder_base="linear",
+                  shared_heads=True)
+    assert len(model.decoder.heads) == 1 and model.decoder.levels == 4
+    torch.nn.init.normal_(model.decoder.heads[0].w2)
+    levels = torch.tensor([3, 0, 2, 0, 1, 3])
+    hf, hb, base = torch.randn(6, 8), torch.randn(6, 8), torch.randn(6, 2)
+    mean, std = model.decoder.decode(levels, hf, hb, base)
+    for i, level in enumerate(levels.tolist()):
+        m, s = model.decoder(level, hf[i : i + 1], hb[i : i + 1], base[i : i + 1])
+        torch.testing.assert_close(mean[i : i + 1], m)
+        if gaussian:
+            torch.testing.assert_close(std[i : i + 1], s)
+    same_input = [model.decoder(level, hf[:1], hb[:1], base[:1])[0] for level in range(4)]
+    assert not torch.allclose(same_input[0], same_input[3])  # the level changes the output
+    with pytest.raises(ValueError, match="shared_heads"):
+        SingleRes(dim=2, hidden=8, decoder_hidden=6, shared_heads=True)
