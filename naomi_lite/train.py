@@ -229,7 +229,11 @@ def classroom_flags(model: str = "naomi", **overrides) -> list[str]:
     """The same recipe as command-line flags of ``python -m naomi_lite.train`` (without --out)."""
     flags = []
     for name, value in _classroom_recipe(model, overrides).items():
-        flags.append("--" + name.replace("_", "-"))
+        flag = name.replace("_", "-")
+        if isinstance(value, bool):  # BooleanOptionalAction: --flag or --no-flag, no value
+            flags.append(f"--{flag}" if value else f"--no-{flag}")
+            continue
+        flags.append("--" + flag)
         flags += [str(v) for v in value] if isinstance(value, tuple) else [f"{value:g}" if isinstance(value, float) else str(value)]
     return flags
 

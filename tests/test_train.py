@@ -278,6 +278,15 @@ def test_the_readme_classroom_command_is_the_package_recipe():
     assert cfg.model == "singleres" and cfg.highest is None and cfg.crop == 50
 
 
+def test_classroom_flags_parse_back_to_the_same_config_booleans_included():
+    from naomi_lite.train import TrainConfig, _parser, classroom_config, classroom_flags
+
+    for overrides in ({}, {"shared_heads": True}, {"backward_gap": True, "progress": False}):
+        args = vars(_parser().parse_args(classroom_flags("naomi", **overrides) + ["--out", "x.pt"]))
+        parsed = TrainConfig(**{k: v for k, v in args.items() if k in TrainConfig.__dataclass_fields__})
+        assert parsed == classroom_config("naomi", **overrides), overrides
+
+
 def test_deterministic_trains_a_court_model_with_a_deterministic_decoder_and_gaussian_heads_continue_it(tmp_path):
     """The kit's mean-first recipe as two plain commands: ``--deterministic`` on a Gaussian task, then
     ``--init-from`` it with ``--gaussian-heads`` (and the refusals that keep the two apart)."""
