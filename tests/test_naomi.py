@@ -210,13 +210,9 @@ def test_inference_teacher_forcing_feeds_the_truth_back():
         assert torch.allclose(forced.mean[b, first], free.mean[b, first])
 
 
-@pytest.mark.parametrize("gaussian", [False, True])
-def test_decode_equals_each_rows_own_head(gaussian):
-    """``decode`` runs every head at once; row i must get exactly head ``levels[i]``'s output and gradient."""
-    torch.manual_seed(0)
-    model = NAOMI(dim=2, hidden=8, decoder_hidden=6, highest=8, gaussian=gaussian, decoder_base="linear")
-    for head in model.decoder.heads:  # relative heads start at zero: give them weights to compare
-        torch.nn.init.normal_(head.w2)
+def _assert_decode_equals_head_per_row(model, gaussian: bool) -> torch.Tensor:
+    """``decode`` on six rows of mixed levels gives row i exactly what ``model.decoder(levels[i], ...)``
+    gives it alone (mean, and std when Gaussian); returns decode's mean (6, 2) for gradient checks."""
     levels = torch.tensor([3, 0, 2, 0, 1, 3])
     hf, hb, base = torch.randn(6, 8), torch.randn(6, 8), torch.randn(6, 2)
     mean, std = model.decoder.decode(levels, hf, hb, base)
@@ -225,6 +221,17 @@ def test_decode_equals_each_rows_own_head(gaussian):
         torch.testing.assert_close(mean[i : i + 1], m)
         if gaussian:
             torch.testing.assert_close(std[i : i + 1], s)
+    return mean
+
+
+@pytest.mark.parametrize("gaussian", [False, True])
+def test_decode_equals_each_rows_own_head(gaussian):
+    """``decode`` runs every head at once; row i must get exactly head ``levels[i]``'s output and gradient."""
+    torch.manual_seed(0)
+    model = NAOMI(dim=2, hidden=8, decoder_hidden=6, highest=8, gaussian=gaussian, decoder_base="linear")
+    for head in model.decoder.heads:  # relative heads start at zero: give them weights to compare
+        torch.nn.init.normal_(head.w2)
+    mean = _assert_decode_equals_head_per_row(model, gaussian)
     mean.sum().backward()
     assert model.decoder.heads[1].w2.grad.abs().sum() > 0  # used by row 4 only
     unused = NAOMI(dim=2, hidden=8, decoder_hidden=6, highest=8)
@@ -242,15 +249,9 @@ def test_shared_head_reads_the_level_and_decode_agrees(gaussian):
                   shared_heads=True)
     assert len(model.decoder.heads) == 1 and model.decoder.levels == 4
     torch.nn.init.normal_(model.decoder.heads[0].w2)
-    levels = torch.tensor([3, 0, 2, 0, 1, 3])
-    hf, hb, base = torch.randn(6, 8), torch.randn(6, 8), torch.randn(6, 2)
-    mean, std = model.decoder.decode(levels, hf, hb, base)
-    for i, level in enumerate(levels.tolist()):
-        m, s = model.decoder(level, hf[i : i + 1], hb[i : i + 1], base[i : i + 1])
-        torch.testing.assert_close(mean[i : i + 1], m)
-        if gaussian:
-            torch.testing.assert_close(std[i : i + 1], s)
-    same_input = [model.decoder(level, hf[:1], hb[:1], base[:1])[0] for level in range(4)]
+    _assert_decode_equals_head_per_row(model, gaussian)
+    hf, hb, base = torch.randn(1, 8), torch.randn(1, 8), torch.randn(1, 2)
+    same_input = [model.decoder(level, hf, hb, base)[0] for level in range(4)]
     assert not torch.allclose(same_input[0], same_input[3])  # the level changes the output
     with pytest.raises(ValueError, match="shared_heads"):
         SingleRes(dim=2, hidden=8, decoder_hidden=6, shared_heads=True)
